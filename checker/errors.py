@@ -1,0 +1,39 @@
+"""Our exception types. Each carries where the problem is; the CLI turns them into one line."""
+
+from __future__ import annotations
+
+
+class AlmguardError(Exception):
+    """Base class: an input or environment problem we can explain in one line."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.path = path
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "")
+        if self.path:
+            where = f"{where}: {self.path}" if where else self.path
+        return f"{where}: {self.message}" if where else self.message
+
+
+class SnapshotError(AlmguardError):
+    """The snapshot could not be read or does not have the snapshot-v1 shape."""
+
+
+class PolicyError(AlmguardError):
+    """A policy file or policy data document is invalid."""
+
+
+class EngineError(AlmguardError):
+    """The policy engine could not evaluate (unreachable, rejected, crashed): fail closed."""
+
+
+class UsageError(AlmguardError):
+    """The command line asked for something that cannot be done."""

@@ -1,0 +1,146 @@
+"""Loading policies: Rego modules, their rule metadata and the policy data, with a digest.
+
+Layout follows OPA bundles: a ``data.yaml``/``data.json`` file is placed at the data path of
+its directory (``almguard/config/rollout/data.yaml`` -> ``data.almguard.config.rollout``), so
+the same directory works with ``opa test``, ``opa run`` and almguard alike. User data files
+given with ``--data`` are merged over the data root; a key under ``almguard.config`` that the
+defaults do not have is refused (a typo in a threshold must not be ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__, documents
+from .canonical import digest_of, sha256
+from .documents import DocumentError, Limits
+from .errors import PolicyError
+from .metadata import RuleMeta, read_rule
+from .resources import policies_dir
+
+DATA_FILES = ("data.json", "data.yaml", "data.yml")
+CONFIG_PATH = ("almguard", "config")
+
+
+@dataclass(frozen=True)
+class Module:
+    """One Rego file: where it is shown from (file), its bundle path and its text."""
+
+    file: str
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    modules: tuple[Module, ...]
+    tests: tuple[Module, ...]
+    data: dict[str, Any]
+    rules: dict[str, RuleMeta]  # by package path, e.g. almguard.rules.registry.semantic_version
+    digest: str
+    revision: str
+    sources: tuple[str, ...] = field(default=())
+
+    def rule_for_path(self, package: str) -> RuleMeta | None:
+        return self.rules.get(package)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], *, check: tuple[str, ...] | None,
+           where: str, path: tuple[str, ...] = ()) -> None:
+    """Deep-merge extra into base. Under the checked prefix, unknown keys are errors."""
+    for key, value in extra.items():
+        here = path + (key,)
+        checking = check is not None and here[: len(check)] == check and len(here) > len(check)
+        if checking and key not in base:
+            raise PolicyError(f"unknown policy setting {'.'.join(here)} (known: "
+                              f"{', '.join(sorted(base)) or 'none'})", file=where)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value, check=check, where=where, path=here)
+        else:
+            if checking and isinstance(base[key], dict) != isinstance(value, dict):
+                raise PolicyError(f"policy setting {'.'.join(here)} must be "
+                                  f"{'a mapping' if isinstance(base[key], dict) else 'a value'}",
+                                  file=where)
+            base[key] = value
+
+
+def _place(data: dict[str, Any], parts: tuple[str, ...], value: Any, file: str) -> None:
+    node = data
+    for part in parts:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise PolicyError(f"data path {'.'.join(parts)} collides with a value", file=file)
+    if not isinstance(value, dict):
+        raise PolicyError("a data file must hold a mapping", file=file)
+    _merge(node, value, check=None, where=file)
+
+
+def _read_data(path: Path, limits: Limits) -> Any:
+    try:
+        return documents.load(path, limits)
+    except DocumentError as exc:
+        raise PolicyError(exc.message, file=str(path), line=exc.line) from None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_policies(extra_dirs: list[Path] | None = None, data_files: list[Path] | None = None,
+                  *, include_bundled: bool = True, limits: Limits | None = None) -> PolicySet:
+    """Collect modules, tests, rule metadata and data from the policy directories."""
+    limits = limits or Limits()
+    roots = ([policies_dir()] if include_bundled else []) + list(extra_dirs or [])
+    modules: list[Module] = []
+    tests: list[Module] = []
+    data: dict[str, Any] = {}
+    rules: dict[str, RuleMeta] = {}
+    ids: dict[str, RuleMeta] = {}
+    digest_parts: list[list[str]] = []
+    for root in roots:
+        if not root.is_dir():
+            raise PolicyError("policy directory not found", file=str(root))
+        for path in sorted(root.rglob("*")):
+            if not path.is_file() or any(p.startswith(".") for p in path.relative_to(root).parts):
+                continue
+            rel = path.relative_to(root)
+            shown = _display(path)
+            if path.suffix == ".rego":
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise PolicyError(f"cannot read policy: {exc}", file=shown) from None
+                module = Module(file=shown, path=f"{root.name}/{rel.as_posix()}", text=text)
+                digest_parts.append([module.path, sha256(text.encode("utf-8"))])
+                if path.name.endswith("_test.rego"):
+                    tests.append(module)
+                    continue
+                modules.append(module)
+                rule = read_rule(text, shown)
+                if rule is None:
+                    continue
+                if rule.package in rules:
+                    raise PolicyError(f"rule package {rule.package} is also declared in "
+                                      f"{rules[rule.package].file}", file=shown, line=rule.line)
+                if rule.id in ids:
+                    raise PolicyError(f"rule id {rule.id} is also used by {ids[rule.id].file}",
+                                      file=shown, line=rule.line)
+                rules[rule.package] = rule
+                ids[rule.id] = rule
+            elif path.name in DATA_FILES:
+                _place(data, rel.parent.parts, _read_data(path, limits), shown)
+    for data_file in data_files or []:
+        value = _read_data(data_file, limits)
+        if not isinstance(value, dict):
+            raise PolicyError("a data file must hold a mapping", file=str(data_file))
+        _merge(data, value, check=CONFIG_PATH, where=str(data_file))
+    digest = digest_of({"modules": sorted(digest_parts), "data": data})
+    custom = bool(extra_dirs) or bool(data_files)
+    revision = f"almguard-{__version__}" + (f"+local.{digest[7:19]}" if custom else "")
+    return PolicySet(modules=tuple(modules), tests=tuple(tests), data=data, rules=rules,
+                     digest=digest, revision=revision, sources=tuple(str(r) for r in roots))

@@ -1,0 +1,20 @@
+"""Where the packaged policies and templates live (a wheel, or the source checkout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _packaged(name: str, owner: Path) -> Path:
+    inside = owner / name          # installed wheel: copied into the package
+    return inside if inside.is_dir() else owner.parent / name  # editable / source checkout
+
+
+def policies_dir() -> Path:
+    return _packaged("policies", _HERE)
+
+
+def templates_dir() -> Path:
+    return _packaged("templates", _HERE.parent / "reports")

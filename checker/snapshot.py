@@ -1,0 +1,218 @@
+"""The snapshot-v1 document as pydantic models (shape only; consistency is the policies' job).
+
+The models validate; the checker keeps the document itself (plain dicts, exactly as written)
+for digesting and for the engine, so that what is hashed is what is evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+)
+
+
+def _rfc3339(value: str) -> str:
+    if not _RFC3339.match(value):
+        if re.match(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$", value):
+            raise ValueError("time has no zone: add 'Z' or an offset such as '+00:00' (RFC 3339)")
+        raise ValueError("not an RFC 3339 time such as 2026-11-20T08:00:00Z "
+                         "(upper-case T and Z, seconds required)")
+    try:
+        datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid time: {exc}") from None
+    return value
+
+
+Time = Annotated[str, AfterValidator(_rfc3339)]
+Tags = dict[str, str]
+Number = Annotated[float | int, Field(allow_inf_nan=False)]
+Stage = Literal["development", "evaluation", "staging", "production", "archived", "retired"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Registry(_Model):
+    name: str
+    captured_at: Time
+    source: str | None = None
+    organization: str | None = None
+    tags: Tags = {}
+
+
+class DeletionCertificate(_Model):
+    id: str
+    issued_at: Time | None = None
+    issued_by: str | None = None
+    method: str | None = None
+
+
+class Dataset(_Model):
+    name: str
+    version: str
+    uri: str | None = None
+    digest: str | None = None
+    created_at: Time | None = None
+    created_by: str | None = None
+    personal_data: bool = False
+    retention_until: Time | None = None
+    deleted_at: Time | None = None
+    deletion_certificate: DeletionCertificate | None = None
+    tags: Tags = {}
+
+
+class DatasetRef(_Model):
+    dataset: str
+    version: str
+
+
+class Artifact(_Model):
+    uri: str | None = None
+    digest: str | None = None
+
+
+class ConfigArtifact(_Model):
+    kind: Literal["prompt_template", "rag_config", "hyperparameters", "safety_filter",
+                  "deployment_config"]
+    uri: str | None = None
+    digest: str | None = None
+
+
+class PreprocessingStep(_Model):
+    name: str
+    code_ref: str | None = None
+    digest: str | None = None
+
+
+class TrainingJob(_Model):
+    id: str | None = None
+    code_ref: str | None = None
+    environment: str | None = None
+
+
+class BaseModelRef(_Model):
+    name: str
+    version: str | None = None
+
+
+class Lineage(_Model):
+    training_data: list[DatasetRef] = []
+    evaluation_data: list[DatasetRef] = []
+    preprocessing: list[PreprocessingStep] = []
+    training_job: TrainingJob | None = None
+    base_model: BaseModelRef | None = None
+
+
+class Evaluation(_Model):
+    metric: str
+    value: Number
+    threshold: Number | None = None
+    higher_is_better: bool = True
+    dataset: DatasetRef | None = None
+    evaluated_at: Time | None = None
+
+
+class SafetyEvaluation(_Model):
+    suite: str
+    passed: bool
+    evaluated_at: Time | None = None
+    report_uri: str | None = None
+
+
+class BiasAssessment(_Model):
+    method: str
+    passed: bool
+    evaluated_at: Time | None = None
+
+
+class Approval(_Model):
+    stage: Stage
+    approved_by: str
+    approved_at: Time
+
+
+class DataDeletionCertificate(_Model):
+    id: str
+    issued_at: Time | None = None
+    datasets: list[DatasetRef] = []
+
+
+class Retirement(_Model):
+    retired_at: Time
+    reason: str | None = None
+    record_uri: str | None = None
+    retention_until: Time | None = None
+    artifacts_deleted_at: Time | None = None
+    data_deletion_certificates: list[DataDeletionCertificate] = []
+
+
+class ModelVersion(_Model):
+    version: str
+    stage: Stage = "development"
+    created_at: Time | None = None
+    created_by: str | None = None
+    artifact: Artifact | None = None
+    config_artifacts: list[ConfigArtifact] = []
+    lineage: Lineage | None = None
+    evaluations: list[Evaluation] = []
+    safety_evaluations: list[SafetyEvaluation] = []
+    bias_assessments: list[BiasAssessment] = []
+    approvals: list[Approval] = []
+    retirement: Retirement | None = None
+    tags: Tags = {}
+
+
+class Model(_Model):
+    name: str
+    owner: str | None = None
+    risk_tier: Literal["high", "limited", "minimal"] | None = None
+    type: Literal["custom", "fine_tuned", "agent", "foundation"] | None = None
+    description: str | None = None
+    versions: list[ModelVersion] = []
+    tags: Tags = {}
+
+
+class ContentSafety(_Model):
+    enabled: bool
+    filters: list[str] = []
+
+
+class Monitoring(_Model):
+    baseline_metrics: dict[str, Number] = {}
+    alert_thresholds: dict[str, Number] = {}
+    drift_detection: bool = False
+
+
+class RolloutStep(_Model):
+    traffic_percent: Annotated[Number, Field(ge=0, le=100)]
+    at: Time
+
+
+class Deployment(_Model):
+    endpoint: str
+    model: str
+    version: str
+    environment: Literal["development", "staging", "production"]
+    traffic_percent: Annotated[Number, Field(ge=0, le=100)]
+    deployed_at: Time | None = None
+    deployed_by: str | None = None
+    content_safety: ContentSafety | None = None
+    monitoring: Monitoring | None = None
+    rollout: list[RolloutStep] = []
+    tags: Tags = {}
+
+
+class Snapshot(_Model):
+    schema_version: Literal[1]
+    registry: Registry
+    datasets: list[Dataset] = []
+    models: list[Model] = []
+    deployments: list[Deployment] = []

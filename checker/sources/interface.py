@@ -1,0 +1,86 @@
+"""The snapshot-source interface and the loaded snapshot every source produces."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from pydantic import ValidationError
+
+from ..canonical import digest_of
+from ..errors import SnapshotError
+from ..snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class LoadedSnapshot:
+    """A validated snapshot: the document as written, its typed view and its digest."""
+
+    document: dict[str, Any]
+    model: Snapshot
+    digest: str
+    origin: str = "<snapshot>"
+    text: str | None = field(default=None, repr=False)
+
+
+class SnapshotSource(ABC):
+    """Something that yields one registry snapshot."""
+
+    @abstractmethod
+    def load(self) -> LoadedSnapshot:
+        """Return the snapshot, or raise SnapshotError naming what is wrong and where."""
+
+
+def format_loc(loc: Sequence[str | int]) -> str:
+    out = ""
+    for step in loc:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "required field missing",
+}
+
+
+def _describe(error: Any) -> str:
+    kind = error["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "literal_error" and error["loc"] == ("schema_version",):
+        return f"unsupported schema_version {error['input']!r}: this almguard reads version 1"
+    msg = str(error["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind in ("string_type",) and isinstance(error.get("input"), (int, float, bool)):
+        msg += f" (got {error['input']!r}: quote it in YAML)"
+    return msg[0].lower() + msg[1:] if msg else kind
+
+
+def validate(document: Any, *, origin: str, text: str | None,
+             line_of: Any = None) -> LoadedSnapshot:
+    """Validate a parsed document against snapshot-v1; errors name the path (and line)."""
+    if not isinstance(document, dict):
+        raise SnapshotError("a snapshot is a mapping with schema_version, registry, datasets, "
+                            "models and deployments", file=origin)
+    if "schema_version" not in document:
+        raise SnapshotError("schema_version missing (expected 1)", file=origin)
+    if document["schema_version"] != 1 or isinstance(document["schema_version"], bool):
+        raise SnapshotError(f"unsupported schema_version {document['schema_version']!r}: this "
+                            "almguard reads version 1", file=origin, path="schema_version")
+    try:
+        model = Snapshot.model_validate(document)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        loc = tuple(first["loc"])
+        # pydantic reports union members separately; drop their type names from the path
+        loc = tuple(s for s in loc if not (isinstance(s, str) and s in ("float", "int")))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        line = line_of(loc) if line_of else None
+        raise SnapshotError(_describe(first) + more, file=origin, line=line,
+                            path=format_loc(loc)) from None
+    return LoadedSnapshot(document=document, model=model, digest=digest_of(document),
+                          origin=origin, text=text)
