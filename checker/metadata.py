@@ -38,6 +38,7 @@ class RuleMeta(BaseModel):
     category: Category
     remediation: str
     controls: tuple[str, ...] = ()
+    alm_rule: str = ""
     package: str
     file: str
     line: int
@@ -109,6 +110,7 @@ def read_rule(text: str, file: str) -> RuleMeta | None:
         "description": block.data.get("description") or "",
         **{k: custom.get(k) for k in ("id", "severity", "category", "remediation")},
         "controls": tuple(custom.get("controls") or ()),
+        "alm_rule": custom.get("alm_rule") or "",
         "package": name, "file": file, "line": line,
     }
     missing = [k for k in ("id", "title", "severity", "category", "remediation")

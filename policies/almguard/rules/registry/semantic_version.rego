@@ -12,6 +12,7 @@
 #     the version's tags if tooling needs it.
 #   controls:
 #     - "ISO/IEC 42001 A.6.2.3"
+#   alm_rule: Model version strings are semantic versions (MAJOR.MINOR.PATCH).
 package almguard.rules.registry.semantic_version
 
 import rego.v1
