@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..errors import UsageError
 from .interface import Engine
 
-__all__ = ["Engine"]
+ENGINES = ("regorus",)
+
+
+def make_engine(name: str, **options: Any) -> Engine:
+    """Build the named engine; options are the engine's own (workers, URL, token...)."""
+    if name == "regorus":
+        from .embedded import EmbeddedEngine
+        return EmbeddedEngine(workers=options.get("workers"))
+    raise UsageError(f"unknown engine '{name}' (choose from: {', '.join(ENGINES)})")
+
+
+__all__ = ["ENGINES", "Engine", "make_engine"]

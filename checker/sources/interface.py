@@ -82,5 +82,38 @@ def validate(document: Any, *, origin: str, text: str | None,
         line = line_of(loc) if line_of else None
         raise SnapshotError(_describe(first) + more, file=origin, line=line,
                             path=format_loc(loc)) from None
+    _check_unique(document, origin, line_of)
     return LoadedSnapshot(document=document, model=model, digest=digest_of(document),
                           origin=origin, text=text)
+
+
+def _check_unique(document: dict[str, Any], origin: str, line_of: Any) -> None:
+    """Identities must be unique: two entries with one id make the snapshot ambiguous."""
+
+    def fail(what: str, ident: str, loc: tuple[str | int, ...]) -> None:
+        raise SnapshotError(f"duplicate {what} {ident!r}: each must appear once", file=origin,
+                            line=line_of(loc) if line_of else None, path=format_loc(loc))
+
+    seen: set[str] = set()
+    for i, dataset in enumerate(document.get("datasets") or ()):
+        ident = f"{dataset['name']}@{dataset['version']}"
+        if ident in seen:
+            fail("dataset version", ident, ("datasets", i))
+        seen.add(ident)
+    seen.clear()
+    for i, model in enumerate(document.get("models") or ()):
+        if model["name"] in seen:
+            fail("model", model["name"], ("models", i))
+        seen.add(model["name"])
+        versions: set[str] = set()
+        for j, version in enumerate(model.get("versions") or ()):
+            if version["version"] in versions:
+                fail("model version", f"{model['name']}@{version['version']}",
+                     ("models", i, "versions", j))
+            versions.add(version["version"])
+    seen.clear()
+    for i, deployment in enumerate(document.get("deployments") or ()):
+        ident = f"{deployment['endpoint']}/{deployment['model']}@{deployment['version']}"
+        if ident in seen:
+            fail("deployment", ident, ("deployments", i))
+        seen.add(ident)

@@ -1,0 +1,58 @@
+"""A terminal table grouped by severity, with a one-line summary at the end."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..metadata import SEVERITIES
+from ..results import ResultDocument
+from .interface import Formatter
+
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
+                  "low": "cyan"}
+
+
+def console_for(buffer: StringIO, *, color: bool, width: int) -> Console:
+    return Console(file=buffer, force_terminal=color, no_color=not color, width=width,
+                   highlight=False, soft_wrap=False)
+
+
+class TableFormat(Formatter):
+    name = "table"
+
+    def render(self, result: ResultDocument, *, color: bool = False, width: int = 120) -> str:
+        buffer = StringIO()
+        out = console_for(buffer, color=color, width=width)
+        snap = result.snapshot
+        out.print(Text.assemble(("almguard scan", "bold"), f"  registry {snap.registry} at ",
+                                snap.captured_at, f"  ({result.engine.name} "
+                                f"{result.engine.version}, policies {result.policies.revision})"))
+        for severity in SEVERITIES:
+            rows = [f for f in result.findings if f.severity == severity]
+            if not rows:
+                continue
+            table = Table(title=Text(f"{severity.upper()} ({len(rows)})",
+                                     style=SEVERITY_STYLE[severity]),
+                          title_justify="left", show_lines=False, expand=True)
+            table.add_column("Rule", no_wrap=True)
+            table.add_column("Resource", overflow="fold", ratio=2)
+            table.add_column("Finding", overflow="fold", ratio=4)
+            for f in rows:
+                rule = f.rule_id + (" (waived)" if f.waived else "")
+                table.add_row(rule, f"{f.resource.kind} {f.resource.id}", f.message)
+            out.print(table)
+        s = result.summary
+        counts = ", ".join(f"{s.by_severity[k]} {k}" for k in SEVERITIES if s.by_severity[k])
+        verdict = Text("PASS" if s.verdict == "pass" else "FAIL",
+                       style="bold green" if s.verdict == "pass" else "bold red")
+        detail = (f": {s.findings} finding{'s' if s.findings != 1 else ''}"
+                  f"{f' ({counts})' if counts else ''}"
+                  f"{f', {s.waived} waived' if s.waived else ''}"
+                  f"; {s.rules_evaluated} rules over {s.resources_checked} resources"
+                  f"; failing at {s.fail_on} and above")
+        out.print(Text.assemble(verdict, detail))
+        return buffer.getvalue()

@@ -1,0 +1,116 @@
+"""Splitting a snapshot into independent partitions that evaluate to the same findings.
+
+Rules relate a model, its versions, the deployments of it and on the endpoints it serves,
+and the datasets it references. So we join models and endpoints into connected components
+(a deployment links its model to its endpoint); a component with the datasets its models
+reference is self-contained, and the union of the findings of all components (plus the
+datasets no model references) is the finding set of the whole snapshot. Components are
+packed into batches to keep the number of engine calls small.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        parent = self.parent.setdefault(key, key)
+        root = key
+        while parent != root:
+            root = parent
+            parent = self.parent[root]
+        while key != root:  # path compression
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+def dataset_refs(version: dict[str, Any]) -> Iterator[str]:
+    """Ids (name@version) of every dataset a model version references."""
+    lineage = version.get("lineage") or {}
+    for key in ("training_data", "evaluation_data"):
+        for ref in lineage.get(key) or ():
+            yield f"{ref['dataset']}@{ref['version']}"
+    for evaluation in version.get("evaluations") or ():
+        ref = evaluation.get("dataset")
+        if ref:
+            yield f"{ref['dataset']}@{ref['version']}"
+    for cert in (version.get("retirement") or {}).get("data_deletion_certificates") or ():
+        for ref in cert.get("datasets") or ():
+            yield f"{ref['dataset']}@{ref['version']}"
+
+
+def _weight(model: dict[str, Any]) -> int:
+    return 1 + len(model.get("versions") or ())
+
+
+def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dict[str, Any]]:
+    """Split a validated snapshot document into sub-snapshots (same shape as the snapshot)."""
+    models = document.get("models") or []
+    deployments = document.get("deployments") or []
+    datasets = document.get("datasets") or []
+    uf = _UnionFind()
+    for model in models:
+        uf.find("m:" + model["name"])
+    for deployment in deployments:
+        uf.union("m:" + deployment["model"], "e:" + deployment["endpoint"])
+
+    groups: dict[str, dict[str, list[Any]]] = {}
+
+    def group(root: str) -> dict[str, list[Any]]:
+        return groups.setdefault(root, {"models": [], "deployments": []})
+
+    for model in models:
+        group(uf.find("m:" + model["name"]))["models"].append(model)
+    for deployment in deployments:
+        group(uf.find("e:" + deployment["endpoint"]))["deployments"].append(deployment)
+
+    datasets_by_id = {f"{d['name']}@{d['version']}": d for d in datasets}
+    referenced: set[str] = set()
+    batches: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    weight = 0
+    for members in groups.values():
+        if current is None or weight >= batch_weight:
+            current = {"models": [], "deployments": [], "dataset_ids": {}}
+            batches.append(current)
+            weight = 0
+        current["models"].extend(members["models"])
+        current["deployments"].extend(members["deployments"])
+        for model in members["models"]:
+            weight += _weight(model)
+            for version in model.get("versions") or ():
+                for ref in dataset_refs(version):
+                    if ref in datasets_by_id:
+                        current["dataset_ids"][ref] = None
+        weight += len(members["deployments"])
+
+    base = {"schema_version": document["schema_version"], "registry": document["registry"]}
+    parts: list[dict[str, Any]] = []
+    for batch in batches:
+        ids = batch["dataset_ids"]
+        referenced.update(ids)
+        parts.append({**base, "datasets": [datasets_by_id[i] for i in ids],
+                      "models": batch["models"], "deployments": batch["deployments"]})
+    unreferenced = [d for i, d in datasets_by_id.items() if i not in referenced]
+    for start in range(0, len(unreferenced), batch_weight):
+        parts.append({**base, "datasets": unreferenced[start:start + batch_weight],
+                      "models": [], "deployments": []})
+    if not parts:
+        parts.append({**base, "datasets": [], "models": [], "deployments": []})
+    return parts
+
+
+def partition_inputs(document: dict[str, Any], *, batch_weight: int = 2000) -> list[str]:
+    """The partitions as JSON texts, ready for an engine."""
+    return [json.dumps(p, separators=(",", ":"), ensure_ascii=False)
+            for p in partition(document, batch_weight=batch_weight)]

@@ -1,0 +1,1 @@
+"""almguard reports: renderings of a result document for people (HTML, PDF)."""

@@ -1,0 +1,94 @@
+"""Shared fixtures: paths, a CLI runner, and the policy engine loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+MINIMAL = """\
+schema_version: 1
+registry: {name: contoso-foundry, captured_at: "2026-11-20T08:00:00Z"}
+datasets:
+  - {name: loan-applications, version: "3", digest: "sha256:%s"}
+models:
+  - name: credit-risk-scorer
+    owner: risk-ml
+    risk_tier: high
+    versions:
+      - version: "2.1.0"
+        lineage:
+          training_data: [{dataset: loan-applications, version: "3"}]
+deployments: []
+""" % ("ab" * 32)
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, stdin: bytes | None = None, timeout: float = 120) -> Run:
+    """Run the installed command as a user would (a separate process)."""
+    proc = subprocess.run([sys.executable, "-m", "checker", *args], input=stdin,
+                          capture_output=True, timeout=timeout, cwd=ROOT,
+                          env={**os.environ, "NO_COLOR": "1"})
+    return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"),
+               proc.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def minimal_text() -> str:
+    return MINIMAL
+
+
+def opa_binary() -> str | None:
+    local = ROOT / ".bin" / "opa"
+    if os.environ.get("ALMGUARD_OPA"):
+        return os.environ["ALMGUARD_OPA"]
+    if local.exists():
+        return str(local)
+    return shutil.which("opa")
+
+
+@pytest.fixture(scope="session")
+def opa() -> str:
+    found = opa_binary()
+    if found is None:
+        if os.environ.get("ALMGUARD_REQUIRE_OPA") == "1":
+            pytest.fail("ALMGUARD_REQUIRE_OPA=1 but no opa binary (run scripts/install-opa.sh)")
+        pytest.skip("no opa binary: run scripts/install-opa.sh (CI requires it)")
+    return found
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001
+    lines = config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.section("almguard figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def record_figure(request):
+    def record(line: str) -> None:
+        request.config.stash.setdefault(FIGURES, []).append(line)
+    return record
