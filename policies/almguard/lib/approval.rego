@@ -1,0 +1,24 @@
+# METADATA
+# title: Helpers of the approval rules
+# description: >-
+#   Approvals of a model version by stage. Call these functions by full path
+#   (data.almguard.lib.approval.f): the embedded engine does not resolve functions through
+#   imports.
+package almguard.lib.approval
+
+import rego.v1
+
+# Whether obj[key] holds a time string (absent and null are "not recorded").
+has_time(obj, key) if is_string(object.get(obj, key, null))
+
+# The approvals of a model version for one stage.
+approvals_for(version, stage) := [approval |
+	some approval in object.get(version, "approvals", [])
+	approval.stage == stage
+]
+
+# When a model version was approved for one stage (nanoseconds; undated approvals left out).
+approval_times(version, stage) := {time.parse_rfc3339_ns(approval.approved_at) |
+	some approval in approvals_for(version, stage)
+	has_time(approval, "approved_at")
+}

@@ -1,0 +1,98 @@
+package almguard.rules.approval.approved_before_deployment_test
+
+import rego.v1
+
+import data.almguard.rules.approval.approved_before_deployment
+
+_snapshot(approvals, deployments) := {
+	"schema_version": 1,
+	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+	"models": [{"name": "m", "risk_tier": "high", "versions": [{"version": "1.0.0", "approvals": approvals}]}],
+	"deployments": deployments,
+}
+
+_deployment := {
+	"endpoint": "ep", "model": "m", "version": "1.0.0", "environment": "production",
+	"traffic_percent": 100, "deployed_at": "2026-10-03T10:00:00Z",
+}
+
+_approved_at(at) := {"stage": "production", "approved_by": "carol@contoso.com", "approved_at": at}
+
+_late := {
+	"resource": {"kind": "deployment", "id": "ep/m@1.0.0"},
+	"message": "Deployment 'ep/m@1.0.0' has no production approval dated at or before its deployed_at",
+}
+
+_undated := {
+	"resource": {"kind": "deployment", "id": "ep/m@1.0.0"},
+	"message": "Deployment 'ep/m@1.0.0' records no deployed_at, so its production approval cannot be shown to precede it",
+}
+
+test_approval_before_deployment_passes if {
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([_approved_at("2026-10-02T09:00:00Z")], [_deployment])
+}
+
+test_approval_at_the_same_instant_passes if {
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([_approved_at("2026-10-03T10:00:00Z")], [_deployment])
+}
+
+test_approval_one_second_after_deployment_fails if {
+	approved_before_deployment.deny == {_late} with input as _snapshot([_approved_at("2026-10-03T10:00:01Z")], [_deployment])
+}
+
+test_times_compare_across_offsets if {
+	# 11:00+01:00 is 10:00Z (same instant, passes); 11:00:01+01:00 is one second after.
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([_approved_at("2026-10-03T11:00:00+01:00")], [_deployment])
+	approved_before_deployment.deny == {_late} with input as _snapshot([_approved_at("2026-10-03T11:00:01+01:00")], [_deployment])
+}
+
+test_one_early_approval_among_late_ones_passes if {
+	approvals := [_approved_at("2026-11-01T00:00:00Z"), _approved_at("2026-10-01T00:00:00Z")]
+	count(approved_before_deployment.deny) == 0 with input as _snapshot(approvals, [_deployment])
+}
+
+test_staging_approval_before_deployment_does_not_count if {
+	approvals := [
+		{"stage": "staging", "approved_by": "carol@contoso.com", "approved_at": "2026-10-01T00:00:00Z"},
+		_approved_at("2026-11-01T00:00:00Z"),
+	]
+	approved_before_deployment.deny == {_late} with input as _snapshot(approvals, [_deployment])
+}
+
+test_missing_deployed_at_cannot_prove_the_order if {
+	deployment := object.remove(_deployment, ["deployed_at"])
+	approved_before_deployment.deny == {_undated} with input as _snapshot([_approved_at("2026-10-02T09:00:00Z")], [deployment])
+}
+
+test_null_deployed_at_cannot_prove_the_order if {
+	deployment := object.union(_deployment, {"deployed_at": null})
+	approved_before_deployment.deny == {_undated} with input as _snapshot([_approved_at("2026-10-02T09:00:00Z")], [deployment])
+}
+
+test_missing_approval_is_left_to_production_approval if {
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([], [_deployment])
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([], [object.remove(_deployment, ["deployed_at"])])
+}
+
+test_each_production_deployment_is_checked if {
+	early := object.union(_deployment, {"endpoint": "ep-old", "deployed_at": "2026-09-01T00:00:00Z"})
+	approved_before_deployment.deny == {{
+		"resource": {"kind": "deployment", "id": "ep-old/m@1.0.0"},
+		"message": "Deployment 'ep-old/m@1.0.0' has no production approval dated at or before its deployed_at",
+	}} with input as _snapshot([_approved_at("2026-10-02T09:00:00Z")], [_deployment, early])
+}
+
+test_staging_deployment_is_not_checked if {
+	deployment := object.union(_deployment, {"environment": "staging"})
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([_approved_at("2026-11-01T00:00:00Z")], [deployment])
+}
+
+test_deployment_without_traffic_is_not_checked if {
+	deployment := object.union(_deployment, {"traffic_percent": 0})
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([_approved_at("2026-11-01T00:00:00Z")], [deployment])
+}
+
+test_deployment_of_unknown_version_is_skipped if {
+	deployment := object.union(_deployment, {"version": "9.9.9"})
+	count(approved_before_deployment.deny) == 0 with input as _snapshot([_approved_at("2026-11-01T00:00:00Z")], [deployment])
+}

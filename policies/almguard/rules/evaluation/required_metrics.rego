@@ -1,0 +1,62 @@
+# METADATA
+# title: Deployed versions meet the required evaluation metrics
+# description: >-
+#   The evaluation gate: a version that serves traffic (a deployment with traffic_percent > 0,
+#   in any environment) has results for every metric its model's risk tier requires
+#   (data.almguard.config.evaluation.required_metrics; a model without a tier is held to
+#   `high`), and each result meets its threshold — the evaluation's own threshold if it records
+#   one, else the configured default — in its direction (the evaluation's higher_is_better if
+#   recorded, else the configured one, else higher is better). Equality meets the threshold.
+#   When a metric was evaluated several times, the latest dated result decides (all of them on
+#   a tie, undated ones ignored); when none is dated, every result must pass. A missing metric
+#   and a failing metric are two messages of this rule, one finding per version and metric.
+#   Whether the results predate the deployment is ALM-EVAL-002's business.
+# custom:
+#   id: ALM-EVAL-001
+#   severity: high
+#   category: evaluation
+#   remediation: >-
+#     Evaluate the version on every metric its risk tier requires and record the results under
+#     `evaluations` (metric, value, evaluated_at); a version whose latest result is below the
+#     threshold must be improved and re-evaluated, or taken out of traffic.
+#   controls:
+#     - "EU AI Act Art. 15"
+#     - "NIST AI RMF MEASURE 2.3"
+#     - "ISO/IEC 42001 A.6.2.4"
+#   alm_rule: >-
+#     A deployed version has results for the required metrics (by risk tier), each meeting its
+#     threshold (its own, else the configured default).
+package almguard.rules.evaluation.required_metrics
+
+import rego.v1
+
+import data.almguard.lib.snapshot
+
+deny contains finding if {
+	some id in snapshot.deployed_version_ids
+	entry := snapshot.versions_by_id[id]
+	some requirement in data.almguard.lib.evaluation.required_metrics(entry.model)
+	count(data.almguard.lib.evaluation.evaluations_of(entry.version, requirement.metric)) == 0
+	finding := {
+		"resource": {"kind": "model_version", "id": id},
+		"message": sprintf(
+			"Version '%s' has no '%s' evaluation, which risk tier '%s' requires",
+			[id, requirement.metric, data.almguard.lib.snapshot.effective_tier(entry.model)],
+		),
+	}
+}
+
+deny contains finding if {
+	some id in snapshot.deployed_version_ids
+	entry := snapshot.versions_by_id[id]
+	some requirement in data.almguard.lib.evaluation.required_metrics(entry.model)
+	some evaluation in data.almguard.lib.evaluation.deciding_evaluations(entry.version, requirement.metric)
+	not data.almguard.lib.evaluation.meets_threshold(evaluation, requirement)
+	finding := {
+		"resource": {"kind": "model_version", "id": id},
+		"message": sprintf(
+			"Version '%s' has a latest '%s' result that does not meet its threshold",
+			[id, requirement.metric],
+		),
+	}
+}

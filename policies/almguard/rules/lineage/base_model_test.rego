@@ -1,0 +1,80 @@
+package almguard.rules.lineage.base_model_test
+
+import rego.v1
+
+import data.almguard.rules.lineage.base_model
+
+_snapshot(type, version) := {
+	"schema_version": 1,
+	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+	"models": [{"name": "m", "type": type, "versions": [object.union({"version": "1.0.0"}, version)]}],
+}
+
+_unnamed := {
+	"resource": {"kind": "model_version", "id": "m@1.0.0"},
+	"message": "Model version 'm@1.0.0' does not name its base model",
+}
+
+_unversioned := {
+	"resource": {"kind": "model_version", "id": "m@1.0.0"},
+	"message": "Model version 'm@1.0.0' names base model 'gpt-4o-mini' without its version",
+}
+
+test_fine_tuned_version_naming_base_model_passes if {
+	count(base_model.deny) == 0 with input as _snapshot("fine_tuned", {"lineage": {"base_model": {"name": "gpt-4o-mini", "version": "2024-07-18"}}})
+}
+
+test_fine_tuned_version_without_base_model_fails if {
+	base_model.deny == {_unnamed} with input as _snapshot("fine_tuned", {"stage": "evaluation", "lineage": {"training_data": []}})
+}
+
+test_base_model_without_name_fails if {
+	base_model.deny == {_unnamed} with input as _snapshot("fine_tuned", {"lineage": {"base_model": {"name": " ", "version": "1"}}})
+}
+
+test_base_model_without_version_fails if {
+	base_model.deny == {_unversioned} with input as _snapshot("fine_tuned", {"lineage": {"base_model": {"name": "gpt-4o-mini"}}})
+}
+
+test_base_model_version_required_is_policy_data if {
+	count(base_model.deny) == 0 with input as _snapshot("fine_tuned", {"lineage": {"base_model": {"name": "gpt-4o-mini"}}})
+		with data.almguard.config.lineage.base_model_version_required as false
+}
+
+test_custom_model_needs_no_base_model if {
+	count(base_model.deny) == 0 with input as _snapshot("custom", {"stage": "production", "lineage": {"training_data": []}})
+}
+
+test_model_without_type_needs_no_base_model if {
+	count(base_model.deny) == 0 with input as {
+		"schema_version": 1,
+		"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+		"models": [{"name": "m", "versions": [{"version": "1.0.0"}]}],
+	}
+}
+
+test_development_version_without_lineage_fails if {
+	# no training-lineage finding covers an undeployed development version
+	base_model.deny == {_unnamed} with input as _snapshot("fine_tuned", {})
+}
+
+test_production_version_without_any_lineage_is_left_to_training_lineage_rule if {
+	count(base_model.deny) == 0 with input as _snapshot("fine_tuned", {"stage": "production"})
+}
+
+test_base_model_types_is_policy_data if {
+	base_model.deny == {_unnamed} with input as _snapshot("agent", {"lineage": {"training_data": []}})
+		with data.almguard.config.lineage.base_model_types as ["fine_tuned", "agent"]
+}
+
+test_null_base_model_counts_as_missing if {
+	base_model.deny == {_unnamed} with input as _snapshot("fine_tuned", {"lineage": {"training_data": [], "base_model": null}})
+}
+
+test_null_base_model_version_counts_as_missing if {
+	base_model.deny == {_unversioned} with input as _snapshot("fine_tuned", {"lineage": {"base_model": {"name": "gpt-4o-mini", "version": null}}})
+}
+
+test_null_lineage_of_development_version_fails if {
+	base_model.deny == {_unnamed} with input as _snapshot("fine_tuned", {"lineage": null})
+}

@@ -1,0 +1,136 @@
+package almguard.rules.lineage.preprocessing_steps_test
+
+import rego.v1
+
+import data.almguard.rules.lineage.preprocessing_steps
+
+_snapshot(type, version, deployments) := {
+	"schema_version": 1,
+	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+	"datasets": [{"name": "d", "version": "1"}],
+	"models": [{"name": "m", "type": type, "versions": [object.union({"version": "1.0.0"}, version)]}],
+	"deployments": deployments,
+}
+
+_training := [{"dataset": "d", "version": "1"}]
+
+_serving := {"endpoint": "ep", "environment": "production", "model": "m", "version": "1.0.0", "traffic_percent": 100}
+
+_no_steps := {
+	"resource": {"kind": "model_version", "id": "m@1.0.0"},
+	"message": "Production model version 'm@1.0.0' records no preprocessing steps",
+}
+
+test_production_version_with_referenced_steps_passes if {
+	count(preprocessing_steps.deny) == 0 with input as _snapshot(
+		"custom", {"stage": "production", "lineage": {
+			"training_data": _training,
+			"preprocessing": [{"name": "clean", "code_ref": "git+https://x/repo@abc"}, {"name": "scale", "code_ref": "repo#features.py"}],
+		}},
+		[],
+	)
+}
+
+test_production_version_without_steps_fails if {
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot("custom", {"stage": "production", "lineage": {"training_data": _training}}, [])
+}
+
+test_empty_step_list_fails if {
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot("fine_tuned", {"stage": "production", "lineage": {"training_data": _training, "preprocessing": []}}, [])
+}
+
+test_steps_without_code_reference_fail if {
+	preprocessing_steps.deny == {{
+		"resource": {"kind": "model_version", "id": "m@1.0.0"},
+		"message": "Production model version 'm@1.0.0' records preprocessing steps without a code reference: 'encode', 'scale'",
+	}} with input as _snapshot(
+		"custom", {"stage": "production", "lineage": {
+			"training_data": _training,
+			"preprocessing": [
+				{"name": "scale", "digest": "sha256:x"},
+				{"name": "clean", "code_ref": "repo@abc"},
+				{"name": "encode", "code_ref": " "},
+			],
+		}},
+		[],
+	)
+}
+
+test_staging_version_needs_no_steps if {
+	count(preprocessing_steps.deny) == 0 with input as _snapshot("custom", {"stage": "staging", "lineage": {"training_data": _training}}, [])
+}
+
+test_version_serving_production_traffic_needs_steps_whatever_its_stage if {
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot("custom", {"stage": "staging", "lineage": {"training_data": _training}}, [_serving])
+}
+
+test_agents_and_foundation_models_are_exempt if {
+	count(preprocessing_steps.deny) == 0 with input as _snapshot("agent", {"stage": "production", "lineage": {"training_data": _training}}, [])
+	count(preprocessing_steps.deny) == 0 with input as _snapshot("foundation", {"stage": "production", "lineage": {"training_data": _training}}, [])
+}
+
+test_model_without_type_is_not_exempt if {
+	preprocessing_steps.deny == {_no_steps} with input as {
+		"schema_version": 1,
+		"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+		"models": [{"name": "m", "versions": [{"version": "1.0.0", "stage": "production", "lineage": {"base_model": {"name": "b"}}}]}],
+	}
+}
+
+test_version_without_any_lineage_is_left_to_training_lineage_rule if {
+	count(preprocessing_steps.deny) == 0 with input as _snapshot("custom", {"stage": "production"}, [_serving])
+}
+
+test_empty_lineage_object_counts_as_no_lineage if {
+	count(preprocessing_steps.deny) == 0 with input as _snapshot("custom", {"stage": "production", "lineage": {}}, [])
+}
+
+test_lineage_without_training_data_and_steps_reports_both_gaps if {
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot("custom", {"stage": "production", "lineage": {"training_job": {"id": "j"}}}, [_serving])
+}
+
+test_no_lineage_still_reported_when_training_lineage_rule_is_silent if {
+	# the type is exempt from training lineage, so no other rule reports the missing lineage
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot("custom", {"stage": "production"}, [])
+		with data.almguard.config.lineage.training_lineage_exempt_types as ["custom"]
+}
+
+test_production_stages_is_policy_data if {
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot("custom", {"stage": "staging", "lineage": {"training_data": _training}}, [])
+		with data.almguard.config.lineage.production_stages as ["staging", "production"]
+}
+
+test_provenance_exempt_types_is_policy_data if {
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot("agent", {"stage": "production", "lineage": {"training_data": _training}}, [])
+		with data.almguard.config.lineage.provenance_exempt_types as []
+}
+
+test_null_lineage_is_left_to_training_lineage_rule if {
+	count(preprocessing_steps.deny) == 0 with input as _snapshot("custom", {"stage": "production", "lineage": null}, [])
+}
+
+test_lineage_of_only_nulls_and_empty_lists_counts_as_no_lineage if {
+	count(preprocessing_steps.deny) == 0 with input as _snapshot(
+		"custom", {"stage": "production", "lineage": {
+			"training_data": [],
+			"preprocessing": [],
+			"training_job": null,
+			"base_model": null,
+		}},
+		[],
+	)
+}
+
+test_null_code_ref_counts_as_missing if {
+	count(preprocessing_steps.deny) == 1 with input as _snapshot(
+		"custom", {"stage": "production", "lineage": {
+			"training_data": _training,
+			"preprocessing": [{"name": "scale", "code_ref": null}],
+		}},
+		[],
+	)
+}
+
+test_null_model_type_is_not_exempt if {
+	preprocessing_steps.deny == {_no_steps} with input as _snapshot(null, {"stage": "production", "lineage": {"training_data": _training}}, [])
+}

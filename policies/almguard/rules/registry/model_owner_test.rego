@@ -1,0 +1,34 @@
+package almguard.rules.registry.model_owner_test
+
+import rego.v1
+
+import data.almguard.rules.registry.model_owner
+
+_snapshot(model) := {
+	"schema_version": 1,
+	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+	"models": [model],
+}
+
+test_model_with_owner_passes if {
+	count(model_owner.deny) == 0 with input as _snapshot({"name": "m", "owner": "risk-ml"})
+}
+
+test_model_without_owner_fails if {
+	model_owner.deny == {{
+		"resource": {"kind": "model", "id": "m"},
+		"message": "Model 'm' has no owner",
+	}} with input as _snapshot({"name": "m"})
+}
+
+test_blank_owner_counts_as_missing if {
+	count(model_owner.deny) == 1 with input as _snapshot({"name": "m", "owner": "  "})
+}
+
+test_empty_owner_counts_as_missing if {
+	count(model_owner.deny) == 1 with input as _snapshot({"name": "m", "owner": ""})
+}
+
+test_null_owner_counts_as_missing if {
+	count(model_owner.deny) == 1 with input as _snapshot({"name": "m", "owner": null})
+}

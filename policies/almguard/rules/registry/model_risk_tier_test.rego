@@ -1,0 +1,26 @@
+package almguard.rules.registry.model_risk_tier_test
+
+import rego.v1
+
+import data.almguard.rules.registry.model_risk_tier
+
+_snapshot(model) := {
+	"schema_version": 1,
+	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+	"models": [model],
+}
+
+test_model_with_risk_tier_passes if {
+	count(model_risk_tier.deny) == 0 with input as _snapshot({"name": "m", "risk_tier": "minimal"})
+}
+
+test_model_without_risk_tier_fails if {
+	model_risk_tier.deny == {{
+		"resource": {"kind": "model", "id": "m"},
+		"message": "Model 'm' has no risk tier",
+	}} with input as _snapshot({"name": "m", "owner": "risk-ml"})
+}
+
+test_null_risk_tier_counts_as_missing if {
+	count(model_risk_tier.deny) == 1 with input as _snapshot({"name": "m", "risk_tier": null})
+}

@@ -1,0 +1,56 @@
+# METADATA
+# title: Retired versions hold a deletion certificate for their deleted personal training data
+# description: >-
+#   A retired version (stage retired, or with a retirement object) whose training data includes
+#   a personal-data dataset version deleted at or before the snapshot's captured_at must list
+#   that dataset version in one of its retirement.data_deletion_certificates. One finding per
+#   uncertified dataset. Lineage links to dataset versions the registry does not have are the
+#   registry rule's business and are skipped; the dataset's own deletion_certificate is judged by
+#   the dataset deletion certificate rule.
+# custom:
+#   id: ALM-RETAIN-005
+#   severity: medium
+#   category: retention
+#   remediation: >-
+#     Add a data deletion certificate (id, issued_at, datasets) to the version's retirement
+#     record that lists each deleted personal-data dataset version it was trained on.
+#   controls:
+#     - "EU AI Act Art. 10"
+#     - "NIST AI RMF GOVERN 1.7"
+#   alm_rule: >-
+#     Personal-data datasets that were deleted have a deletion certificate, and a retired version
+#     whose training data held personal data has a data deletion certificate once that data is
+#     gone.
+package almguard.rules.retention.version_data_deletion_certificate
+
+import rego.v1
+
+import data.almguard.lib.snapshot
+
+deny contains finding if {
+	some id, entry in snapshot.versions_by_id
+	_retired(entry)
+	some ref in data.almguard.lib.snapshot.training_refs(entry.version)
+	dataset_id := data.almguard.lib.snapshot.dataset_ref_id(ref)
+	dataset := snapshot.datasets_by_id[dataset_id]
+	dataset.personal_data == true
+	time.parse_rfc3339_ns(dataset.deleted_at) <= snapshot.now_ns
+	not dataset_id in _certified(entry.version)
+	finding := {
+		"resource": {"kind": "model_version", "id": id},
+		"message": sprintf(
+			"Retired version '%s' has no data deletion certificate for its deleted personal-data training dataset '%s'",
+			[id, dataset_id],
+		),
+	}
+}
+
+_retired(entry) if entry.stage == "retired"
+
+_retired(entry) if entry.version.retirement
+
+# Dataset versions (by id) that the version's data deletion certificates cover.
+_certified(version) := {data.almguard.lib.snapshot.dataset_ref_id(ref) |
+	some certificate in object.get(object.get(version, "retirement", {}), "data_deletion_certificates", [])
+	some ref in object.get(certificate, "datasets", [])
+}

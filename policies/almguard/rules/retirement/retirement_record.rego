@@ -1,0 +1,44 @@
+# METADATA
+# title: Retired versions have a retirement record
+# description: >-
+#   A version at stage retired must have a retirement object, and every retirement object
+#   (whatever the version's stage, including a retirement planned for later) must carry each
+#   field of record_fields (retired_at, reason, record_uri) with a non-empty value. A retired
+#   version without any retirement object is one finding; a record lacking fields gives one
+#   finding per missing field.
+# custom:
+#   id: ALM-RETIRE-001
+#   severity: medium
+#   category: retirement
+#   remediation: >-
+#     Record the retirement on the version: when it was retired (retired_at), why (reason), and
+#     where the retirement record with the decision and its approvals is kept (record_uri).
+#   controls:
+#     - "NIST AI RMF GOVERN 1.7"
+#   alm_rule: Retired versions have a retirement record (retired_at, reason, record_uri).
+package almguard.rules.retirement.retirement_record
+
+import rego.v1
+
+import data.almguard.lib.snapshot
+
+deny contains finding if {
+	some id, entry in snapshot.versions_by_id
+	entry.stage == "retired"
+	not entry.version.retirement
+	finding := {
+		"resource": {"kind": "model_version", "id": id},
+		"message": sprintf("Version '%s' is retired but has no retirement record", [id]),
+	}
+}
+
+deny contains finding if {
+	some id, entry in snapshot.versions_by_id
+	retirement := entry.version.retirement
+	some field in data.almguard.config.retirement.record_fields
+	object.get(retirement, field, "") == ""
+	finding := {
+		"resource": {"kind": "model_version", "id": id},
+		"message": sprintf("Retirement record of version '%s' lacks '%s'", [id, field]),
+	}
+}

@@ -1,0 +1,62 @@
+# METADATA
+# title: Production deployments went through a canary before full rollout
+# description: >-
+#   A production deployment whose traffic share is above the canary share (by the model's risk
+#   tier, canary_max_percent) must show in its rollout history a canary step that lasted at least
+#   the minimum duration (canary_min_duration_hours). A canary step is a rollout entry with
+#   0 < traffic_percent <= the canary share; it lasts from its `at` until the next rollout entry
+#   (or until the snapshot's captured_at when it is the last entry). Each step is measured on its
+#   own: a step of exactly the minimum duration passes, one second less fails. A deployment above
+#   the share without any rollout history fails. The check is about the model version, so the
+#   first deployment on a brand-new endpoint needs a canary too. Deployments at or below the
+#   share, outside production, or naming a version the registry does not have (the registry
+#   rule's business) are not judged.
+# custom:
+#   id: ALM-ROLL-001
+#   severity: high
+#   category: rollout
+#   remediation: >-
+#     Roll the version out in stages: serve it to at most the canary share of the endpoint's
+#     traffic for at least the minimum duration, watch its monitoring, then raise the share; make
+#     sure the deployment's rollout history records each step with its time.
+#   controls:
+#     - "ISO/IEC 42001 A.6.2.5"
+#   alm_rule: >-
+#     A production deployment above the canary share (e.g. > 10 %) shows in its rollout history a
+#     canary step at or below that share that lasted at least the minimum duration (e.g. 24 h).
+package almguard.rules.rollout.canary
+
+import rego.v1
+
+import data.almguard.lib.snapshot
+
+deny contains finding if {
+	some deployment in object.get(input, "deployments", [])
+	deployment.environment == "production"
+	entry := snapshot.versions_by_id[sprintf("%s@%s", [deployment.model, deployment.version])]
+	tier := data.almguard.lib.snapshot.effective_tier(entry.model)
+	max_percent := data.almguard.config.rollout.canary_max_percent[tier]
+	deployment.traffic_percent > max_percent
+	hours := data.almguard.config.rollout.canary_min_duration_hours[tier]
+	not _has_canary(object.get(deployment, "rollout", []), max_percent, hours * 3600000000000)
+	finding := {
+		"resource": {"kind": "deployment", "id": data.almguard.lib.snapshot.deployment_id(deployment)},
+		"message": sprintf(
+			"Production deployment '%s' serves more than %v %% of traffic without a canary step at or below %v %% lasting at least %v hours in its rollout history",
+			[data.almguard.lib.snapshot.deployment_id(deployment), max_percent, max_percent, hours],
+		),
+	}
+}
+
+# Some step of the rollout history is a canary that lasted at least min_ns.
+_has_canary(rollout, max_percent, min_ns) if {
+	some i, step in rollout
+	step.traffic_percent > 0
+	step.traffic_percent <= max_percent
+	_step_end_ns(rollout, i) - time.parse_rfc3339_ns(step.at) >= min_ns
+}
+
+# A step ends when the next rollout entry starts; the last one lasts until now.
+_step_end_ns(rollout, i) := time.parse_rfc3339_ns(rollout[i + 1].at)
+
+_step_end_ns(rollout, i) := snapshot.now_ns if count(rollout) == i + 1

@@ -1,0 +1,44 @@
+# METADATA
+# title: Archived and retired versions serve no traffic
+# description: >-
+#   A deployment with traffic_percent > 0, in any environment, must not name a version whose
+#   stage is one of inactive_stages (archived, retired), nor a version whose retirement record
+#   has a retired_at at or before the snapshot's captured_at (a retirement planned for later does
+#   not count yet). One finding per deployment. Deployments naming a version the registry does
+#   not have are the registry rule's business and are skipped.
+# custom:
+#   id: ALM-ROLL-003
+#   severity: high
+#   category: rollout
+#   remediation: >-
+#     Set the deployment's traffic to 0 % and remove it from the endpoint, or, if the version
+#     must keep serving, correct its stage and retirement record after review.
+#   controls:
+#     - "NIST AI RMF GOVERN 1.7"
+#     - "NIST AI RMF MANAGE 2.4"
+#     - "ISO/IEC 42001 A.6.2.5"
+#   alm_rule: Archived and retired versions serve no traffic.
+package almguard.rules.rollout.inactive_versions_serve_no_traffic
+
+import rego.v1
+
+import data.almguard.lib.snapshot
+
+deny contains finding if {
+	some deployment in object.get(input, "deployments", [])
+	deployment.traffic_percent > 0
+	vid := sprintf("%s@%s", [deployment.model, deployment.version])
+	entry := snapshot.versions_by_id[vid]
+	status := _out_of_service(entry)
+	finding := {
+		"resource": {"kind": "deployment", "id": data.almguard.lib.snapshot.deployment_id(deployment)},
+		"message": sprintf("Deployment '%s' serves traffic from version '%s', which is %s", [data.almguard.lib.snapshot.deployment_id(deployment), vid, status]),
+	}
+}
+
+# Why a version is out of service: its stage, else a retirement that has taken effect.
+_out_of_service(entry) := entry.stage if {
+	entry.stage in data.almguard.config.rollout.inactive_stages
+} else := "retired" if {
+	time.parse_rfc3339_ns(entry.version.retirement.retired_at) <= snapshot.now_ns
+}
