@@ -24,6 +24,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from .canonical import gc_paused
 from .errors import AlmguardError
 
 
@@ -86,6 +87,8 @@ class _GuardedComposer(Composer):
 
 
 class _Constructor(SafeConstructor):
+    drop_nulls = False
+
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
         assert isinstance(node, MappingNode)
         seen: set[Any] = set()
@@ -95,7 +98,10 @@ class _Constructor(SafeConstructor):
                     raise DocumentError(f"duplicate key {key_node.value!r}",
                                         line=key_node.start_mark.line + 1)
                 seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        mapping = super().construct_mapping(node, deep=deep)
+        if self.drop_nulls:
+            return {k: v for k, v in mapping.items() if v is not None}
+        return mapping  # type: ignore[no-any-return]
 
 
 try:
@@ -142,8 +148,9 @@ def _compose(text: str, limits: Limits) -> Node | None:
         loader.dispose()
 
 
-def parse_yaml(text: str, limits: Limits) -> Any:
+def parse_yaml(text: str, limits: Limits, drop_nulls: bool = False) -> Any:
     loader = _make_loader(text, limits)
+    loader.drop_nulls = drop_nulls
     try:
         node = loader.get_single_node()
         return None if node is None else loader.construct_document(node)
@@ -161,11 +168,20 @@ def parse_yaml(text: str, limits: Limits) -> Any:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise DocumentError(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DocumentError(f"duplicate key {key!r}")
+            seen.add(key)
+    return result
+
+
+def _no_duplicates_or_nulls(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = _no_duplicates(pairs)
+    if None in result.values():
+        return {k: v for k, v in result.items() if v is not None}
     return result
 
 
@@ -195,9 +211,10 @@ def _json_depth_ok(text: str, max_depth: int) -> int | None:
     return None
 
 
-def parse_json(text: str, limits: Limits) -> Any:
+def parse_json(text: str, limits: Limits, drop_nulls: bool = False) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates,
+        return json.loads(text, object_pairs_hook=_no_duplicates_or_nulls if drop_nulls
+                          else _no_duplicates,
                           parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise DocumentError(f"invalid JSON: {exc.msg} (column {exc.colno})",
@@ -270,8 +287,11 @@ def looks_like_json(text: str, suffix: str) -> bool:
     return text.lstrip()[:1] in ("{", "[")
 
 
-def parse(text: str, *, json_syntax: bool, limits: Limits) -> Any:
-    value = parse_json(text, limits) if json_syntax else parse_yaml(text, limits)
+def parse(text: str, *, json_syntax: bool, limits: Limits, drop_nulls: bool = False) -> Any:
+    """Parse YAML or JSON. drop_nulls: a key whose value is null is left out (as if absent)."""
+    with gc_paused():
+        value = (parse_json(text, limits, drop_nulls) if json_syntax
+                 else parse_yaml(text, limits, drop_nulls))
     if json_syntax and _depth_exceeded(value, limits.max_depth):
         line = _json_depth_ok(text, limits.max_depth)
         raise DocumentError(f"document nested deeper than {limits.max_depth} levels", line=line)

@@ -10,8 +10,9 @@ packed into batches to keep the number of engine calls small.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
+
+from .canonical import compact_json
 
 
 class _UnionFind:
@@ -112,5 +113,4 @@ def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dic
 
 def partition_inputs(document: dict[str, Any], *, batch_weight: int = 2000) -> list[str]:
     """The partitions as JSON texts, ready for an engine."""
-    return [json.dumps(p, separators=(",", ":"), ensure_ascii=False)
-            for p in partition(document, batch_weight=batch_weight)]
+    return [compact_json(p) for p in partition(document, batch_weight=batch_weight)]

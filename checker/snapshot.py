@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
@@ -45,7 +45,7 @@ class Registry(_Model):
     captured_at: Time
     source: str | None = None
     organization: str | None = None
-    tags: Tags = {}
+    tags: Tags = Field(default_factory=dict)
 
 
 class DeletionCertificate(_Model):
@@ -66,7 +66,7 @@ class Dataset(_Model):
     retention_until: Time | None = None
     deleted_at: Time | None = None
     deletion_certificate: DeletionCertificate | None = None
-    tags: Tags = {}
+    tags: Tags = Field(default_factory=dict)
 
 
 class DatasetRef(_Model):
@@ -104,9 +104,9 @@ class BaseModelRef(_Model):
 
 
 class Lineage(_Model):
-    training_data: list[DatasetRef] = []
-    evaluation_data: list[DatasetRef] = []
-    preprocessing: list[PreprocessingStep] = []
+    training_data: list[DatasetRef] = Field(default_factory=list)
+    evaluation_data: list[DatasetRef] = Field(default_factory=list)
+    preprocessing: list[PreprocessingStep] = Field(default_factory=list)
     training_job: TrainingJob | None = None
     base_model: BaseModelRef | None = None
 
@@ -142,7 +142,7 @@ class Approval(_Model):
 class DataDeletionCertificate(_Model):
     id: str
     issued_at: Time | None = None
-    datasets: list[DatasetRef] = []
+    datasets: list[DatasetRef] = Field(default_factory=list)
 
 
 class Retirement(_Model):
@@ -151,7 +151,7 @@ class Retirement(_Model):
     record_uri: str | None = None
     retention_until: Time | None = None
     artifacts_deleted_at: Time | None = None
-    data_deletion_certificates: list[DataDeletionCertificate] = []
+    data_deletion_certificates: list[DataDeletionCertificate] = Field(default_factory=list)
 
 
 class ModelVersion(_Model):
@@ -160,14 +160,14 @@ class ModelVersion(_Model):
     created_at: Time | None = None
     created_by: str | None = None
     artifact: Artifact | None = None
-    config_artifacts: list[ConfigArtifact] = []
+    config_artifacts: list[ConfigArtifact] = Field(default_factory=list)
     lineage: Lineage | None = None
-    evaluations: list[Evaluation] = []
-    safety_evaluations: list[SafetyEvaluation] = []
-    bias_assessments: list[BiasAssessment] = []
-    approvals: list[Approval] = []
+    evaluations: list[Evaluation] = Field(default_factory=list)
+    safety_evaluations: list[SafetyEvaluation] = Field(default_factory=list)
+    bias_assessments: list[BiasAssessment] = Field(default_factory=list)
+    approvals: list[Approval] = Field(default_factory=list)
     retirement: Retirement | None = None
-    tags: Tags = {}
+    tags: Tags = Field(default_factory=dict)
 
 
 class Model(_Model):
@@ -176,18 +176,18 @@ class Model(_Model):
     risk_tier: Literal["high", "limited", "minimal"] | None = None
     type: Literal["custom", "fine_tuned", "agent", "foundation"] | None = None
     description: str | None = None
-    versions: list[ModelVersion] = []
-    tags: Tags = {}
+    versions: list[ModelVersion] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=dict)
 
 
 class ContentSafety(_Model):
     enabled: bool
-    filters: list[str] = []
+    filters: list[str] = Field(default_factory=list)
 
 
 class Monitoring(_Model):
-    baseline_metrics: dict[str, Number] = {}
-    alert_thresholds: dict[str, Number] = {}
+    baseline_metrics: dict[str, Number] = Field(default_factory=dict)
+    alert_thresholds: dict[str, Number] = Field(default_factory=dict)
     drift_detection: bool = False
 
 
@@ -206,13 +206,52 @@ class Deployment(_Model):
     deployed_by: str | None = None
     content_safety: ContentSafety | None = None
     monitoring: Monitoring | None = None
-    rollout: list[RolloutStep] = []
-    tags: Tags = {}
+    rollout: list[RolloutStep] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=dict)
 
 
 class Snapshot(_Model):
     schema_version: Literal[1]
     registry: Registry
-    datasets: list[Dataset] = []
-    models: list[Model] = []
-    deployments: list[Deployment] = []
+    datasets: list[Dataset] = Field(default_factory=list)
+    models: list[Model] = Field(default_factory=list)
+    deployments: list[Deployment] = Field(default_factory=list)
+
+
+class _Header(_Model):
+    schema_version: Literal[1]
+    registry: Registry
+    datasets: list[Any] = Field(default_factory=list)
+    models: list[Any] = Field(default_factory=list)
+    deployments: list[Any] = Field(default_factory=list)
+
+
+_ITEMS: dict[str, type[_Model]] = {"datasets": Dataset, "models": Model,
+                                    "deployments": Deployment}
+
+
+def check_shape(document: dict[str, Any]) -> None:
+    """Validate a snapshot document item by item without keeping the models.
+
+    Raises ShapeError with the location of the first problem. Validating entity by entity
+    keeps memory flat on a 100,000-version registry (the typed view is built only when a
+    command needs it, by Snapshot.model_validate).
+    """
+    try:
+        _Header.model_validate(document)
+    except ValidationError as exc:
+        raise ShapeError(exc.errors(include_url=False), ()) from None
+    for key, model in _ITEMS.items():
+        for index, item in enumerate(document.get(key) or ()):
+            try:
+                model.model_validate(item)
+            except ValidationError as exc:
+                raise ShapeError(exc.errors(include_url=False), (key, index)) from None
+
+
+class ShapeError(Exception):
+    """The document does not have the snapshot-v1 shape; errors are pydantic's, located."""
+
+    def __init__(self, errors: list[Any], prefix: tuple[str | int, ...]) -> None:
+        super().__init__("snapshot shape error")
+        self.errors = [{**e, "loc": prefix + tuple(e["loc"])} for e in errors]

@@ -38,8 +38,10 @@ def load_snapshot_text(text: str, *, origin: str, limits: Limits | None = None,
     """Parse and validate snapshot text (a file's, or a request body in the service)."""
     limits = limits or Limits()
     try:
+        # An optional field written as null means absent: policies see one form of absence,
+        # and a null and a missing key give the same digest.
         document = documents.parse(text, json_syntax=documents.looks_like_json(text, suffix),
-                                   limits=limits)
+                                   limits=limits, drop_nulls=True)
     except DocumentError as exc:
         raise SnapshotError(exc.message, file=origin, line=exc.line) from None
     return validate(document, origin=origin, text=text,

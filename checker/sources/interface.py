@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Sequence
 
-from pydantic import ValidationError
-
-from ..canonical import digest_of
+from ..canonical import digest_of, gc_paused
 from ..errors import SnapshotError
-from ..snapshot import Snapshot
+from ..snapshot import ShapeError, Snapshot, check_shape
 
 
 @dataclass(frozen=True)
 class LoadedSnapshot:
-    """A validated snapshot: the document as written, its typed view and its digest."""
+    """A validated snapshot: the document as written (nulls dropped) and its digest.
+
+    The typed view (`model`) is built on first use: a scan never needs it, and a
+    100,000-version registry as pydantic objects would double the memory.
+    """
 
     document: dict[str, Any]
-    model: Snapshot
     digest: str
     origin: str = "<snapshot>"
     text: str | None = field(default=None, repr=False)
+
+    @cached_property
+    def model(self) -> Snapshot:
+        return Snapshot.model_validate(self.document)
 
 
 class SnapshotSource(ABC):
@@ -71,9 +77,10 @@ def validate(document: Any, *, origin: str, text: str | None,
         raise SnapshotError(f"unsupported schema_version {document['schema_version']!r}: this "
                             "almguard reads version 1", file=origin, path="schema_version")
     try:
-        model = Snapshot.model_validate(document)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        with gc_paused():
+            check_shape(document)
+    except ShapeError as exc:
+        errors = exc.errors
         first = errors[0]
         loc = tuple(first["loc"])
         # pydantic reports union members separately; drop their type names from the path
@@ -83,7 +90,7 @@ def validate(document: Any, *, origin: str, text: str | None,
         raise SnapshotError(_describe(first) + more, file=origin, line=line,
                             path=format_loc(loc)) from None
     _check_unique(document, origin, line_of)
-    return LoadedSnapshot(document=document, model=model, digest=digest_of(document),
+    return LoadedSnapshot(document=document, digest=digest_of(document),
                           origin=origin, text=text)
 
 

@@ -1,0 +1,161 @@
+"""Scanning: the result document, exit codes, determinism and partitioned evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checker.engines.embedded import EmbeddedEngine
+from checker.generate import FAULTS, generate
+from checker.partition import partition
+from checker.policyset import load_policies
+from checker.results import ResultDocument
+from checker.scan import collect_findings, evaluate
+from checker.sources.file import load_snapshot_text
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return load_policies()
+
+
+@pytest.fixture(scope="module")
+def engine(policies):
+    with EmbeddedEngine(workers=1) as engine:
+        engine.load(policies)
+        yield engine
+
+
+def scan_document(document, policies, engine, **kw) -> ResultDocument:
+    snap = load_snapshot_text(json.dumps(document), origin="gen.json", suffix=".json")
+    return evaluate(snap, policies, engine, **kw)
+
+
+def test_generated_compliant_registry_has_no_findings(policies, engine):
+    result = scan_document(generate(300, violations=0.0), policies, engine)
+    assert result.findings == [], [f.message for f in result.findings[:5]]
+    assert result.summary.verdict == "pass" and result.exit_code == 0
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_each_generated_fault_is_found_in_its_category(fault, policies, engine):
+    document = generate(5, violations=0.0)
+    model = document["models"][0]
+    category = FAULTS[fault](model, model["versions"][-1], document["deployments"][0])
+    result = scan_document(document, policies, engine)
+    assert result.findings, f"fault {fault} produced no finding"
+    assert {f.category for f in result.findings} == {category}
+
+
+def findings_of(document, policies, engine, batch_weight):
+    parts = partition(document, batch_weight=batch_weight)
+    outputs = engine.evaluate([json.dumps(p) for p in parts])
+    return [f.model_dump() for f in collect_findings(outputs, policies)], len(parts)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(versions=st.integers(1, 60), share=st.floats(0, 1), seed=st.integers(0, 10_000),
+       shared_endpoints=st.booleans())
+def test_partitioned_evaluation_equals_whole_evaluation(versions, share, seed,
+                                                        shared_endpoints, policies, engine):
+    document = generate(versions, violations=share, seed=seed, versions_per_model=3)
+    if shared_endpoints and len(document["deployments"]) > 1:
+        # two models behind one endpoint: the component must keep them together
+        document["deployments"][1]["endpoint"] = document["deployments"][0]["endpoint"]
+        document["deployments"][1]["traffic_percent"] = 50
+    whole, _ = findings_of(document, policies, engine, batch_weight=10**9)
+    split, parts = findings_of(document, policies, engine, batch_weight=1)
+    assert split == whole
+    assert parts >= 1
+
+
+def test_endpoint_shared_by_two_models_is_checked_as_one(policies, engine):
+    document = generate(6, violations=0.0, versions_per_model=3)
+    first, second = document["deployments"]
+    second["endpoint"] = first["endpoint"]  # 100 % + 100 % on one endpoint
+    result = scan_document(document, policies, engine)
+    assert [f.rule_id for f in result.findings if f.resource.kind == "endpoint"] == \
+        ["ALM-ROLL-002"]
+
+
+def test_result_is_byte_identical_across_runs_and_worker_counts(policies):
+    document = generate(400, violations=0.5, seed=3)
+    texts = set()
+    for workers in (1, 2):
+        with EmbeddedEngine(workers=workers, parallel_threshold=2) as engine:
+            engine.load(policies)
+            texts.add(scan_document(document, policies, engine).to_json())
+    assert len(texts) == 1
+
+
+def test_findings_are_sorted_by_severity_rule_and_resource(policies, engine):
+    result = scan_document(generate(200, violations=0.8, seed=9), policies, engine)
+    keys = [f.sort_key() for f in result.findings]
+    assert keys == sorted(keys) and len(keys) > 10
+
+
+def test_fail_on_threshold_decides_the_exit_code(policies, engine):
+    document = generate(5, violations=0.0)
+    document["models"][0]["name"] = "Bad_Name"  # ALM-REG-002, low
+    for dep in document["deployments"]:
+        if dep["model"] == "model-000000":
+            dep["model"] = "Bad_Name"
+    low = scan_document(document, policies, engine, fail_on="low")
+    high = scan_document(document, policies, engine, fail_on="high")
+    assert {f.severity for f in low.findings} == {"low"}
+    assert low.exit_code == 1 and high.exit_code == 0
+    assert high.summary.findings == 1  # still reported, just not failing
+
+
+def test_json_stdout_is_only_the_document(cli, tmp_path: Path):
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(generate(20, violations=1.0, seed=1)))
+    run = cli("scan", str(path), "--format", "json")
+    assert run.code == 1
+    document = ResultDocument.model_validate(json.loads(run.stdout))
+    assert document.summary.findings == len([f for f in document.findings if not f.waived])
+    assert run.stderr == ""
+
+
+def test_output_file_gets_the_result_and_stderr_a_summary(cli, tmp_path: Path):
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(generate(10, violations=0.0)))
+    out = tmp_path / "out" / "result.json"
+    run = cli("scan", str(path), "--format", "json", "--output", str(out))
+    assert run.code == 0 and run.stdout == ""
+    assert json.loads(out.read_text())["summary"]["verdict"] == "pass"
+    assert "pass" in run.stderr and str(out) in run.stderr
+
+
+def test_yaml_and_json_forms_give_the_same_result(cli, tmp_path: Path):
+    document = generate(15, violations=1.0, seed=4)
+    import yaml
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(document, sort_keys=True))
+    (tmp_path / "b.json").write_text(json.dumps(document, indent=3))
+    a = cli("scan", str(tmp_path / "a.yaml"), "--format", "json")
+    b = cli("scan", str(tmp_path / "b.json"), "--format", "json")
+    assert a.stdout == b.stdout and a.code == b.code == 1
+
+
+def test_table_output_groups_by_severity_and_ends_with_summary(cli, tmp_path: Path):
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(generate(30, violations=1.0, seed=2)))
+    run = cli("scan", str(path))
+    assert run.code == 1
+    lines = run.stdout.strip().splitlines()
+    assert lines[-1].startswith("FAIL: ")
+    headings = [line.split(" (")[0] for line in lines if line.split(" (")[0] in
+                ("CRITICAL", "HIGH", "MEDIUM", "LOW")]
+    order = ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+    assert headings == sorted(headings, key=order.index) and headings
+
+
+def test_rules_command_lists_the_catalog(cli):
+    run = cli("rules", "--format", "json")
+    rules = json.loads(run.stdout)
+    assert run.code == 0 and len(rules) >= 30
+    assert all({"id", "severity", "category", "title", "controls"} <= set(r) for r in rules)
