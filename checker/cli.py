@@ -13,8 +13,10 @@ from typing import Sequence
 
 from . import __version__
 from .engines import ENGINES, make_engine
-from .errors import AlmguardError
+from .canonical import compact_json
+from .errors import AlmguardError, UsageError
 from .formats import FORMATS
+from .generate import generate
 from .lineage import endpoint_lineage
 from .metadata import SEVERITIES
 from .policyset import PolicySet, load_policies
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--engine", choices=ENGINES, default="regorus")
     scan.add_argument("--workers", type=int, default=None,
                       help="worker processes for large snapshots (default: up to 2)")
+    scan.add_argument("--timings", action="store_true",
+                      help="print how long each phase took to stderr")
     _policy_args(scan)
 
     lineage = sub.add_parser("lineage", help="which data trained what an endpoint serves",
@@ -62,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.add_argument("snapshot")
     lineage.add_argument("--endpoint", required=True)
     lineage.add_argument("--format", choices=("table", "json"), default="table")
+
+    gen = sub.add_parser("generate", help="write a synthetic registry snapshot",
+                         description="Write a synthetic registry: compliant models, with a "
+                         "share of them given one known fault each (benchmarks, tests, demos).")
+    gen.add_argument("--versions", type=int, default=1000, help="model versions in all")
+    gen.add_argument("--violations", type=float, default=0.1,
+                     help="share of models that receive one fault, 0..1 (default 0.1)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--output", "-o", type=Path, metavar="FILE",
+                     help="JSON file (default: standard output)")
 
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("table", "json", "markdown"), default="table")
@@ -96,19 +110,20 @@ def _policies(args: argparse.Namespace) -> PolicySet:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    progress = Progress()
-    with progress.step("Loading snapshot..."):
+    progress = Progress(timings=args.timings)
+    with progress.step("Loading snapshot", "load"):
         snapshot = FileSource(args.snapshot).load()
-    policies = _policies(args)
     with make_engine(args.engine, workers=args.workers) as engine:
-        with progress.step("Loading policies..."):
+        with progress.step("Loading policies", "policies"):
+            policies = _policies(args)
             engine.load(policies)
-        with progress.step("Evaluating policies..."):
+        with progress.step("Evaluating policies", "evaluate"):
             result = evaluate(snapshot, policies, engine, fail_on=args.fail_on)
     color, width = _terminal()
-    formatter = FORMATS[args.format]()
-    text = formatter.render(result, color=color and args.output is None, width=width)
-    _write(text, args.output)
+    with progress.step("Writing the result", "render"):
+        formatter = FORMATS[args.format]()
+        text = formatter.render(result, color=color and args.output is None, width=width)
+        _write(text, args.output)
     if args.output is not None:
         s = result.summary
         print(f"almguard: {s.verdict}: {s.findings} findings, {s.waived} waived; "
@@ -139,7 +154,16 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"scan": cmd_scan, "lineage": cmd_lineage, "rules": cmd_rules}
+def cmd_generate(args: argparse.Namespace) -> int:
+    if args.versions < 1 or not 0 <= args.violations <= 1:
+        raise UsageError("--versions must be at least 1 and --violations between 0 and 1")
+    document = generate(args.versions, violations=args.violations, seed=args.seed)
+    _write(compact_json(document) + "\n", args.output)
+    return 0
+
+
+COMMANDS = {"scan": cmd_scan, "lineage": cmd_lineage, "rules": cmd_rules,
+            "generate": cmd_generate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,13 +8,9 @@ from FAULTS, so a test knows which rule should fire and a benchmark has realisti
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import random
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 CAPTURED_AT = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
@@ -214,23 +210,3 @@ def generate(versions: int, *, violations: float = 0.0, seed: int = 0,
             "registry": {"name": "synthetic-registry", "source": "file",
                          "captured_at": _t(CAPTURED_AT), "organization": "Contoso (synthetic)"},
             "datasets": datasets, "models": models, "deployments": deployments}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate a synthetic registry snapshot.")
-    parser.add_argument("--versions", type=int, default=1000, help="model versions in all")
-    parser.add_argument("--violations", type=float, default=0.1,
-                        help="share of models that receive one fault (0..1)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("-o", "--output", type=Path, help="JSON file (default: stdout)")
-    args = parser.parse_args(argv)
-    text = json.dumps(generate(args.versions, violations=args.violations, seed=args.seed))
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,11 @@
-"""A progress indication on stderr for steps that take a while (terminals only)."""
+"""Progress on stderr: a spinner for steps that run past a second (terminals only), and
+optional phase timings (``--timings``) for benchmarks and slow registries."""
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -11,24 +13,27 @@ from rich.console import Console
 
 
 class Progress:
-    """Shows a spinner for the current step once it has run for more than `delay` seconds."""
-
-    def __init__(self, enabled: bool | None = None, delay: float = 1.0) -> None:
+    def __init__(self, enabled: bool | None = None, delay: float = 1.0,
+                 timings: bool = False) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.delay = delay
+        self.timings = timings
         self.console = Console(stderr=True)
 
     @contextmanager
-    def step(self, message: str) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
-        status = self.console.status(message)
-        timer = threading.Timer(self.delay, status.start)
-        timer.daemon = True
-        timer.start()
+    def step(self, message: str, key: str = "") -> Iterator[None]:
+        start = time.perf_counter()
+        status = self.console.status(message + "...") if self.enabled else None
+        timer = threading.Timer(self.delay, status.start) if status else None
+        if timer:
+            timer.daemon = True
+            timer.start()
         try:
             yield
         finally:
-            timer.cancel()
-            status.stop()
+            if timer and status:
+                timer.cancel()
+                status.stop()
+            if self.timings:
+                print(f"almguard: timing {key or message}: {time.perf_counter() - start:.3f}s",
+                      file=sys.stderr)

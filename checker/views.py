@@ -11,7 +11,7 @@ from rich.text import Text
 
 from .formats.table import SEVERITY_STYLE, console_for
 from .lineage import EndpointLineage
-from .metadata import SEVERITIES, RuleMeta
+from .metadata import CATEGORIES, SEVERITIES, RuleMeta
 
 
 def lineage_json(answer: EndpointLineage) -> str:
@@ -63,7 +63,7 @@ def lineage_table(answer: EndpointLineage, *, color: bool, width: int) -> str:
 
 
 def _ordered(rules: Iterable[RuleMeta]) -> list[RuleMeta]:
-    return sorted(rules, key=lambda r: (r.category, r.id))
+    return sorted(rules, key=lambda r: (CATEGORIES.index(r.category), r.id))
 
 
 def rules_json(rules: Iterable[RuleMeta]) -> str:

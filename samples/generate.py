@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Generate a synthetic registry snapshot: python samples/generate.py --versions 10000 -o x.json"""
+"""Generate a synthetic registry snapshot (same as `almguard generate`):
+
+    python samples/generate.py --versions 10000 --violations 0.1 -o registry.json
+"""
 
 import sys
 
-from checker.generate import main
+from checker.cli import main
 
-sys.exit(main())
+sys.exit(main(["generate", *sys.argv[1:]]))

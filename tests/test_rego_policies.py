@@ -41,3 +41,29 @@ def test_rule_ids_follow_the_category_prefix():
     for rule in load_policies().rules.values():
         assert rule.id.startswith(prefixes[rule.category]), rule.id
         assert rule.alm_rule, f"{rule.id} does not name the alm-rules.md bullet it encodes"
+
+
+def test_policies_readme_catalog_is_in_sync_with_the_metadata():
+    from checker.views import rules_markdown
+    from conftest import ROOT
+    text = (ROOT / "policies" / "README.md").read_text()
+    table = text.split("<!-- catalog:start -->\n")[1].split("<!-- catalog:end -->")[0]
+    assert table == rules_markdown(load_policies().rules.values()), (
+        "regenerate the table: almguard rules --format markdown")
+
+
+def test_every_alm_rules_bullet_is_encoded_by_a_rule():
+    import re
+    from conftest import ROOT
+    spec = ROOT.parent / "shared" / "spec" / "alm-rules.md"
+    if not spec.exists():
+        import pytest
+        pytest.skip("shared/spec/alm-rules.md is not beside the checkout")
+    text = spec.read_text().split("## The questions")[0]
+    bullets = [re.sub(r"\s+", " ", b).strip() for b in re.findall(r"^- (.+?)(?=^- |^#|\Z)",
+                                                                 text, re.M | re.S)]
+    bullets = [b for b in bullets if not b.startswith("Source")]
+    encoded = {re.sub(r"\s+", " ", r.alm_rule).strip() for r in load_policies().rules.values()}
+    missing = [b for b in bullets if b not in encoded]
+    assert not missing, missing
+    assert len(bullets) >= 25
