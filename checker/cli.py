@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.add_argument("snapshot")
     lineage.add_argument("--endpoint", required=True)
     lineage.add_argument("--format", choices=("table", "json"), default="table")
+    _policy_args(lineage)
 
     gen = sub.add_parser("generate", help="write a synthetic registry snapshot",
                          description="Write a synthetic registry: compliant models, with a "
@@ -133,7 +134,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_lineage(args: argparse.Namespace) -> int:
     snapshot = FileSource(args.snapshot).load()
-    answer = endpoint_lineage(snapshot.model, args.endpoint)
+    config = _policies(args).data.get("almguard", {}).get("config", {})
+    exempt = frozenset(config.get("lineage", {}).get("provenance_exempt_types", ()))
+    answer = endpoint_lineage(snapshot.model, args.endpoint, exempt)
     color, width = _terminal()
     text = (lineage_json(answer) if args.format == "json"
             else lineage_table(answer, color=color, width=width))

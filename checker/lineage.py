@@ -81,7 +81,11 @@ def _dataset(ref: DatasetRef, datasets: dict[str, Dataset], missing: list[str],
 
 
 def trace_version(deployment: Deployment, models: dict[str, Model],
-                  datasets: dict[str, Dataset]) -> VersionTrace:
+                  datasets: dict[str, Dataset],
+                  provenance_exempt: frozenset[str] = frozenset()) -> VersionTrace:
+    """Trace one deployment's version. Models whose type is in provenance_exempt (policy
+    data lineage.provenance_exempt_types: agents, foundation models) are not asked for
+    preprocessing steps or a training job, as in the lineage rules."""
     base = dict(deployment=f"{deployment.endpoint}/{deployment.model}@{deployment.version}",
                 model=deployment.model, version=deployment.version,
                 environment=deployment.environment,
@@ -104,15 +108,16 @@ def trace_version(deployment: Deployment, models: dict[str, Model],
                   (lineage.evaluation_data if lineage else [])]
     steps = [StepTrace(name=s.name, code_ref=s.code_ref, digest=s.digest)
              for s in (lineage.preprocessing if lineage else [])]
-    if lineage is not None and not steps:
-        missing.append("no preprocessing steps recorded")
-    missing.extend(f"preprocessing step '{s.name}' has no code reference"
-                   for s in steps if not s.code_ref)
     job = lineage.training_job if lineage else None
-    if lineage is not None and job is None:
-        missing.append("no training job recorded")
-    elif job is not None and not job.code_ref:
-        missing.append("training job has no code reference")
+    if lineage is not None and (model.type or "") not in provenance_exempt:
+        if not steps:
+            missing.append("no preprocessing steps recorded")
+        missing.extend(f"preprocessing step '{s.name}' has no code reference"
+                       for s in steps if not s.code_ref)
+        if job is None:
+            missing.append("no training job recorded")
+        elif not job.code_ref:
+            missing.append("training job has no code reference")
     base_model = None
     if lineage and lineage.base_model:
         base_model = lineage.base_model.name + (
@@ -125,7 +130,8 @@ def trace_version(deployment: Deployment, models: dict[str, Model],
         missing=missing)
 
 
-def endpoint_lineage(snapshot: Snapshot, endpoint: str) -> EndpointLineage:
+def endpoint_lineage(snapshot: Snapshot, endpoint: str,
+                     provenance_exempt: frozenset[str] = frozenset()) -> EndpointLineage:
     on_endpoint = [d for d in snapshot.deployments if d.endpoint == endpoint]
     if not on_endpoint:
         known = sorted({d.endpoint for d in snapshot.deployments})
@@ -133,7 +139,8 @@ def endpoint_lineage(snapshot: Snapshot, endpoint: str) -> EndpointLineage:
         raise UsageError(f"no endpoint '{endpoint}' in the snapshot{hint}")
     models = {m.name: m for m in snapshot.models}
     datasets = {f"{d.name}@{d.version}": d for d in snapshot.datasets}
-    serving = [trace_version(d, models, datasets) for d in on_endpoint if d.traffic_percent > 0]
+    serving = [trace_version(d, models, datasets, provenance_exempt)
+               for d in on_endpoint if d.traffic_percent > 0]
     missing = [] if serving else ["the endpoint serves no traffic"]
     return EndpointLineage(endpoint=endpoint, registry=snapshot.registry.name,
                            captured_at=snapshot.registry.captured_at, serving=serving,
