@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .engines import ENGINES, make_engine
+from .engines import ENGINES, Engine, make_engine
+from .bundle import build_bundle
 from .canonical import compact_json
 from .errors import AlmguardError, UsageError
 from .formats import FORMATS
@@ -33,6 +34,28 @@ def _policy_args(parser: argparse.ArgumentParser) -> None:
                         help="policy data (YAML/JSON) merged over the defaults (repeatable)")
 
 
+def _engine_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=ENGINES, default="regorus",
+                        help="regorus: embedded, no setup (default); opa: an OPA server")
+    parser.add_argument("--opa-url", metavar="URL",
+                        help="OPA server to use (default with --engine opa: start a private "
+                        "one on loopback)")
+    parser.add_argument("--opa-token", metavar="TOKEN",
+                        default=os.environ.get("ALMGUARD_OPA_TOKEN"),
+                        help="bearer token for the OPA server (or $ALMGUARD_OPA_TOKEN)")
+    parser.add_argument("--opa-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="timeout of each call to OPA (default 60)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel evaluations for large snapshots (default: 2)")
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    if args.engine != "opa" and (args.opa_url or args.opa_token):
+        raise UsageError("--opa-url and --opa-token need --engine opa")
+    return make_engine(args.engine, workers=args.workers, opa_url=args.opa_url,
+                       opa_token=args.opa_token, opa_timeout=args.opa_timeout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="almguard",
@@ -51,9 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--fail-on", choices=SEVERITIES, default="low", metavar="SEVERITY",
                       help="lowest severity that fails the scan: critical, high, medium, low "
                       "(default: low)")
-    scan.add_argument("--engine", choices=ENGINES, default="regorus")
-    scan.add_argument("--workers", type=int, default=None,
-                      help="worker processes for large snapshots (default: up to 2)")
+    _engine_args(scan)
     scan.add_argument("--timings", action="store_true",
                       help="print how long each phase took to stderr")
     _policy_args(scan)
@@ -78,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", "-o", type=Path, metavar="FILE",
                      help="JSON file (default: standard output)")
 
+    bundle = sub.add_parser("bundle", help="OPA bundles of the policies")
+    bundle_sub = bundle.add_subparsers(dest="bundle_command", required=True, metavar="ACTION")
+    build = bundle_sub.add_parser("build", help="write a standard OPA bundle (tar.gz)",
+                                  description="Write the policies and policy data as an OPA "
+                                  "bundle that `opa run --server --bundle FILE` serves as is.")
+    build.add_argument("--output", "-o", type=Path, default=Path("almguard-bundle.tar.gz"),
+                       metavar="FILE", help="default: almguard-bundle.tar.gz")
+    _policy_args(build)
+
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     _policy_args(rules)
@@ -89,12 +119,16 @@ def _write(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    # Write beside the target and rename, so a failure never leaves a half-written result.
+    _write_bytes(text.encode("utf-8"), output)
+
+
+def _write_bytes(data: bytes, output: Path) -> None:
+    """Write beside the target and rename: a failure never leaves a half-written file."""
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, output)
     except OSError as exc:
         raise AlmguardError(f"cannot write output: {exc.strerror}", file=str(output)) from None
@@ -114,7 +148,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     progress = Progress(timings=args.timings)
     with progress.step("Loading snapshot", "load"):
         snapshot = FileSource(args.snapshot).load()
-    with make_engine(args.engine, workers=args.workers) as engine:
+    with _engine(args) as engine:
         with progress.step("Loading policies", "policies"):
             policies = _policies(args)
             engine.load(policies)
@@ -157,6 +191,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bundle(args: argparse.Namespace) -> int:
+    policies = _policies(args)
+    data = build_bundle(policies)
+    _write_bytes(data, args.output)
+    print(f"almguard: wrote {args.output} (revision {policies.revision}, policy digest "
+          f"{policies.digest})", file=sys.stderr)
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     if args.versions < 1 or not 0 <= args.violations <= 1:
         raise UsageError("--versions must be at least 1 and --violations between 0 and 1")
@@ -166,7 +209,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"scan": cmd_scan, "lineage": cmd_lineage, "rules": cmd_rules,
-            "generate": cmd_generate}
+            "generate": cmd_generate, "bundle": cmd_bundle}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -157,6 +157,9 @@ def parse_yaml(text: str, limits: Limits, drop_nulls: bool = False) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # libyaml's own limit, met before ours
+            raise DocumentError(f"document nested deeper than {limits.max_depth} levels",
+                                line=mark.line + 1 if mark else None) from None
         raise DocumentError(f"invalid YAML: {problem}",
                             line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:

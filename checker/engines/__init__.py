@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import UsageError
 from .interface import Engine
 
-ENGINES = ("regorus",)
+ENGINES = ("regorus", "opa")
 
 
 def make_engine(name: str, **options: Any) -> Engine:
@@ -15,6 +15,11 @@ def make_engine(name: str, **options: Any) -> Engine:
     if name == "regorus":
         from .embedded import EmbeddedEngine
         return EmbeddedEngine(workers=options.get("workers"))
+    if name == "opa":
+        from .opa import OpaEngine
+        return OpaEngine(url=options.get("opa_url"), token=options.get("opa_token"),
+                         timeout=options.get("opa_timeout") or 60.0,
+                         workers=options.get("workers") or 2)
     raise UsageError(f"unknown engine '{name}' (choose from: {', '.join(ENGINES)})")
 
 

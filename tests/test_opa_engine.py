@@ -1,0 +1,246 @@
+"""The OPA engine against a real OPA server: agreement with the embedded engine, bundles,
+and failing closed (unreachable, killed mid-scan, wrong token)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from checker.engines.embedded import EmbeddedEngine
+from checker.engines.opa import OpaEngine
+from checker.errors import SnapshotError
+from checker.generate import FAULTS, generate
+from checker.policyset import load_policies
+from checker.scan import evaluate
+from checker.sources.file import FileSource, load_snapshot_text
+from conftest import ROOT, SAMPLES
+
+FAULT_DIR = ROOT / "tests" / "faults"
+COMPARED: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return load_policies()
+
+
+@pytest.fixture(scope="module")
+def engines(opa, policies):
+    os.environ["ALMGUARD_OPA"] = opa
+    with EmbeddedEngine(workers=1) as embedded, OpaEngine(workers=1) as server:
+        embedded.load(policies)
+        server.load(policies)
+        yield embedded, server
+
+
+def assert_same(snapshot, policies, engines, label: str) -> None:
+    embedded, server = engines
+    a = evaluate(snapshot, policies, embedded)
+    b = evaluate(snapshot, policies, server)
+    assert a.engine.name == "regorus" and b.engine.name == "opa"
+    same_a = a.model_copy(update={"engine": b.engine}).to_json()
+    if same_a != b.to_json():
+        pytest.fail(f"engines disagree on {label}\nsnapshot:\n{json.dumps(snapshot.document)}\n"
+                    f"regorus: {[f.model_dump() for f in a.findings]}\n"
+                    f"opa:     {[f.model_dump() for f in b.findings]}")
+    COMPARED.append(label)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.yaml")) + sorted(
+    p for p in FAULT_DIR.glob("*.yaml") if p.name != "expected.yaml"), ids=lambda p: p.name)
+def test_engines_agree_on_samples_and_single_faults(path: Path, policies, engines):
+    assert_same(FileSource(path).load(), policies, engines, path.name)
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_engines_agree_on_generated_faults(fault, policies, engines):
+    document = generate(10, violations=0.0, seed=1)
+    model = document["models"][0]
+    FAULTS[fault](model, model["versions"][1], document["deployments"][0])
+    snap = load_snapshot_text(json.dumps(document), origin=fault, suffix=".json")
+    assert_same(snap, policies, engines, f"fault {fault}")
+
+
+HOURS = st.integers(-72, 72)
+
+
+def _mutate(document: dict, data) -> None:
+    """Random small edits that move things across rule boundaries."""
+    models, deployments = document["models"], document["deployments"]
+    for _ in range(data.draw(st.integers(1, 6))):
+        kind = data.draw(st.sampled_from(
+            ["drop", "traffic", "stage", "tier", "type", "shift", "approver", "canary"]))
+        model = data.draw(st.sampled_from(models))
+        version = data.draw(st.sampled_from(model["versions"]))
+        dep = data.draw(st.sampled_from(deployments))
+        if kind == "drop":
+            target = data.draw(st.sampled_from([version, version.get("lineage", {}), dep,
+                                                model]))
+            optional = [k for k in target if k not in ("name", "version", "endpoint", "versions",
+                                                       "model", "environment",
+                                                       "traffic_percent")]
+            if optional:
+                target.pop(data.draw(st.sampled_from(sorted(optional))))
+        elif kind == "traffic":
+            dep["traffic_percent"] = data.draw(st.sampled_from([0, 5, 10, 10.5, 50, 100]))
+        elif kind == "stage":
+            version["stage"] = data.draw(st.sampled_from(
+                ["development", "evaluation", "staging", "production", "archived", "retired"]))
+        elif kind == "tier":
+            model["risk_tier"] = data.draw(st.sampled_from(["high", "limited", "minimal"]))
+        elif kind == "type":
+            model["type"] = data.draw(st.sampled_from(
+                ["custom", "fine_tuned", "agent", "foundation"]))
+        elif kind == "shift" and version.get("approvals"):
+            from datetime import datetime, timedelta
+            approval = version["approvals"][-1]
+            moment = datetime.strptime(approval["approved_at"], "%Y-%m-%dT%H:%M:%SZ")
+            approval["approved_at"] = (moment + timedelta(hours=data.draw(HOURS))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+        elif kind == "approver" and version.get("approvals"):
+            version["approvals"][0]["approved_by"] = version.get("created_by", "x@y")
+        elif kind == "canary" and dep.get("rollout"):
+            dep["rollout"][0]["traffic_percent"] = data.draw(st.sampled_from([5, 10, 11, 100]))
+
+
+@settings(max_examples=int(os.environ.get("ALMGUARD_DIFF_EXAMPLES", "200")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(1, 24),
+       share=st.floats(0, 1))
+def test_engines_agree_on_generated_snapshots(data, seed, versions, share, policies, engines):
+    document = generate(versions, violations=share, seed=seed, versions_per_model=4)
+    _mutate(document, data)
+    try:
+        snap = load_snapshot_text(json.dumps(document), origin="generated", suffix=".json")
+    except SnapshotError:
+        assume(False)
+    assert_same(snap, policies, engines, f"generated seed={seed}")
+
+
+def test_number_of_compared_snapshots_is_reported(record_figure):
+    record_figure(f"Engine agreement: {len(COMPARED)} snapshots compared, regorus vs OPA, "
+                  "zero differences")
+    assert len(COMPARED) >= 30
+
+
+# -- servers started by the tests ------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_opa(opa: str, *args: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([opa, "run", "--server", "--addr", f"127.0.0.1:{port}",
+                             "--log-level", "error", "--disable-telemetry", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if requests.get(url + "/health", timeout=1).status_code in (200, 401):
+                return proc, url
+        except requests.RequestException:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("opa did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait()
+
+
+def test_bundle_round_trip_through_a_real_server(opa, cli, tmp_path: Path):
+    bundle = tmp_path / "almguard.tar.gz"
+    built = cli("bundle", "build", "-o", str(bundle))
+    assert built.code == 0 and bundle.exists(), built.stderr
+    proc, url = start_opa(opa, "--bundle", str(bundle))
+    try:
+        served = cli("scan", str(SAMPLES / "messy.yaml"), "--engine", "opa", "--opa-url", url,
+                     "--format", "json")
+        embedded = cli("scan", str(SAMPLES / "messy.yaml"), "--format", "json")
+        assert served.code == embedded.code == 1, served.stderr
+        a, b = json.loads(served.stdout), json.loads(embedded.stdout)
+        assert a.pop("engine")["name"] == "opa" and b.pop("engine")["name"] == "regorus"
+        assert a == b
+        # the served bundle is not silently replaced by other policies
+        data = tmp_path / "data.yaml"
+        data.write_text("almguard: {config: {rollout: {canary_min_duration_hours: "
+                        "{high: 48, limited: 24, minimal: 24}}}}\n")
+        other = cli("scan", str(SAMPLES / "messy.yaml"), "--engine", "opa", "--opa-url", url,
+                    "--data", str(data))
+        assert other.code == 2 and "serves an almguard bundle" in other.stderr
+    finally:
+        stop(proc)
+
+
+def test_bundle_is_reproducible(cli, tmp_path: Path):
+    a, b = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz"
+    assert cli("bundle", "build", "-o", str(a)).code == 0
+    assert cli("bundle", "build", "-o", str(b)).code == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_unreachable_server_fails_closed(cli):
+    run = cli("scan", str(SAMPLES / "compliant.yaml"), "--engine", "opa", "--opa-url",
+              f"http://127.0.0.1:{free_port()}", "--opa-timeout", "3")
+    assert run.code == 2
+    assert run.stderr.count("\n") == 1 and "unreachable" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_wrong_token_fails_closed(opa, cli, tmp_path: Path):
+    authz = tmp_path / "authz.rego"
+    authz.write_text("package system.authz\n\nimport rego.v1\n\ndefault allow := false\n\n"
+                     'allow if input.identity == "s3cret"\n')
+    proc, url = start_opa(opa, "--authentication=token", "--authorization=basic", str(authz))
+    try:
+        bad = cli("scan", str(SAMPLES / "compliant.yaml"), "--engine", "opa", "--opa-url", url,
+                  "--opa-token", "wrong")
+        assert bad.code == 2 and "authentication failed" in bad.stderr
+        good = cli("scan", str(SAMPLES / "compliant.yaml"), "--engine", "opa", "--opa-url", url,
+                   "--opa-token", "s3cret")
+        assert good.code == 0, good.stderr
+    finally:
+        stop(proc)
+
+
+def test_server_killed_mid_scan_fails_closed(opa, tmp_path: Path):
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(generate(30_000, violations=0.1, seed=5)))
+    proc, url = start_opa(opa)
+    scan = subprocess.Popen(
+        ["python", "-m", "checker", "scan", str(path), "--engine", "opa", "--opa-url", url,
+         "--workers", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until policies are pushed, then kill
+            try:
+                marker = requests.get(url + "/v1/data/almguard/bundle", timeout=1).json()
+                if marker.get("result"):
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGKILL)
+        out, err = scan.communicate(timeout=120)
+    finally:
+        stop(proc)
+        if scan.poll() is None:
+            scan.kill()
+    assert scan.returncode == 2, (out[-500:], err)
+    assert out == "" and err.count("\n") == 1 and "OPA server" in err
