@@ -17,13 +17,16 @@ from .bundle import build_bundle
 from .canonical import compact_json
 from .errors import AlmguardError, UsageError
 from .formats import FORMATS
+from .gate import load_settings, make_proposal, run_gate
 from .generate import generate
 from .lineage import endpoint_lineage
 from .metadata import SEVERITIES
 from .policyset import PolicySet, load_policies
 from .progress import Progress
+from .results import ResultDocument
 from .scan import evaluate
 from .sources.file import FileSource
+from .waivers import load_waivers, max_waiver_days
 from .views import lineage_json, lineage_table, rules_json, rules_markdown, rules_table
 
 
@@ -32,6 +35,19 @@ def _policy_args(parser: argparse.ArgumentParser) -> None:
                         help="extra policy directory (repeatable); adds to the bundled rules")
     parser.add_argument("--data", action="append", type=Path, default=[], metavar="FILE",
                         help="policy data (YAML/JSON) merged over the defaults (repeatable)")
+
+
+def _result_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=sorted(FORMATS), default="table")
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE",
+                        help="write the result here instead of standard output")
+    parser.add_argument("--fail-on", choices=SEVERITIES, default="low", metavar="SEVERITY",
+                        help="lowest severity that fails: critical, high, medium, low "
+                        "(default: low)")
+    parser.add_argument("--waivers", type=Path, metavar="FILE",
+                        help="waiver file (YAML/JSON): accepted findings with expiry")
+    parser.add_argument("--timings", action="store_true",
+                        help="print how long each phase took to stderr")
 
 
 def _engine_args(parser: argparse.ArgumentParser) -> None:
@@ -68,16 +84,32 @@ def build_parser() -> argparse.ArgumentParser:
                           "Exit 0: no finding at or above --fail-on; 1: findings; 2: not "
                           "evaluated (bad input, bad policy, engine failure).")
     scan.add_argument("snapshot", help="snapshot file (YAML or JSON), or - for stdin")
-    scan.add_argument("--format", choices=sorted(FORMATS), default="table")
-    scan.add_argument("--output", "-o", type=Path, metavar="FILE",
-                      help="write the result here instead of standard output")
-    scan.add_argument("--fail-on", choices=SEVERITIES, default="low", metavar="SEVERITY",
-                      help="lowest severity that fails the scan: critical, high, medium, low "
-                      "(default: low)")
+    _result_args(scan)
     _engine_args(scan)
-    scan.add_argument("--timings", action="store_true",
-                      help="print how long each phase took to stderr")
     _policy_args(scan)
+
+    gate = sub.add_parser("gate", help="may this version be deployed? (pre-deployment gate)",
+                          description="Apply a proposed deployment to the snapshot (what-if; "
+                          "the file is not changed), evaluate, and answer allow or deny with "
+                          "every gate that applies. Exit 0 allow, 1 deny, 2 could not "
+                          "evaluate (fail closed).")
+    gate.add_argument("snapshot", help="snapshot file (YAML or JSON), or - for stdin")
+    gate.add_argument("--model", required=True)
+    gate.add_argument("--version", required=True)
+    gate.add_argument("--endpoint", required=True)
+    gate.add_argument("--environment", choices=("development", "staging", "production"),
+                      default="production")
+    gate.add_argument("--traffic", type=float, default=100.0, metavar="PERCENT",
+                      help="share of the endpoint's traffic for the version (default 100)")
+    gate.add_argument("--at", metavar="TIME",
+                      help="when the deployment happens, RFC 3339 (default: the snapshot's "
+                      "captured_at)")
+    gate.add_argument("--deployment", type=Path, metavar="FILE",
+                      help="YAML/JSON with content_safety, monitoring, deployed_by, tags for "
+                      "the new deployment (default: inherited from the endpoint)")
+    _result_args(gate)
+    _engine_args(gate)
+    _policy_args(gate)
 
     lineage = sub.add_parser("lineage", help="which data trained what an endpoint serves",
                              description="Answer the audit question for one endpoint: the "
@@ -144,26 +176,49 @@ def _policies(args: argparse.Namespace) -> PolicySet:
     return load_policies(args.policies, args.data)
 
 
-def cmd_scan(args: argparse.Namespace) -> int:
+def _evaluate(args: argparse.Namespace, gate: bool) -> ResultDocument:
+    """Shared by scan and gate: load, evaluate (with the proposal for a gate), waive."""
     progress = Progress(timings=args.timings)
     with progress.step("Loading snapshot", "load"):
         snapshot = FileSource(args.snapshot).load()
+    policies = _policies(args)
+    waivers = (load_waivers(args.waivers, max_days=max_waiver_days(policies.data))
+               if args.waivers else None)
+    if gate:
+        proposal = make_proposal(args.model, args.version, args.endpoint,
+                                 environment=args.environment, traffic=args.traffic,
+                                 at=args.at,
+                                 captured_at=snapshot.document["registry"]["captured_at"])
+        settings = load_settings(args.deployment) if args.deployment else None
     with _engine(args) as engine:
         with progress.step("Loading policies", "policies"):
-            policies = _policies(args)
             engine.load(policies)
         with progress.step("Evaluating policies", "evaluate"):
-            result = evaluate(snapshot, policies, engine, fail_on=args.fail_on)
+            if gate:
+                return run_gate(snapshot, proposal, policies, engine, settings=settings,
+                                fail_on=args.fail_on, waivers=waivers)
+            return evaluate(snapshot, policies, engine, fail_on=args.fail_on,
+                            waivers=waivers)
+
+
+def _emit(args: argparse.Namespace, result: ResultDocument) -> int:
     color, width = _terminal()
-    with progress.step("Writing the result", "render"):
-        formatter = FORMATS[args.format]()
-        text = formatter.render(result, color=color and args.output is None, width=width)
-        _write(text, args.output)
+    formatter = FORMATS[args.format]()
+    text = formatter.render(result, color=color and args.output is None, width=width)
+    _write(text, args.output)
     if args.output is not None:
         s = result.summary
         print(f"almguard: {s.verdict}: {s.findings} findings, {s.waived} waived; "
               f"wrote {args.output}", file=sys.stderr)
     return result.exit_code
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    return _emit(args, _evaluate(args, gate=False))
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    return _emit(args, _evaluate(args, gate=True))
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
@@ -208,7 +263,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"scan": cmd_scan, "lineage": cmd_lineage, "rules": cmd_rules,
+COMMANDS = {"scan": cmd_scan, "gate": cmd_gate, "lineage": cmd_lineage, "rules": cmd_rules,
             "generate": cmd_generate, "bundle": cmd_bundle}
 
 

@@ -52,6 +52,40 @@ class Waiver(_Doc):
     expires_at: str
 
 
+class WaiverReport(_Doc):
+    applied: int
+    expired: list[Waiver]
+    unmatched: list[Waiver]
+
+
+class GateCheck(_Doc):
+    """One line of a gate's checklist: a rule that applies to the proposal."""
+
+    gate: str
+    rule_id: str
+    title: str
+    passed: bool
+    waived: bool = False
+    messages: list[str] = []
+    remediation: str
+
+
+class Proposal(_Doc):
+    model: str
+    version: str
+    endpoint: str
+    environment: str
+    traffic_percent: float
+    at: str
+
+
+class Gate(_Doc):
+    decision: Literal["allow", "deny"]
+    proposal: Proposal
+    checklist: list[GateCheck]
+    unrelated_findings: int
+
+
 class Finding(_Doc):
     rule_id: str
     title: str
@@ -88,6 +122,8 @@ class ResultDocument(_Doc):
     policies: PoliciesInfo
     summary: Summary
     findings: list[Finding]
+    waivers: WaiverReport | None = None
+    gate: Gate | None = None
 
     def to_json(self) -> str:
         """Deterministic JSON: fixed key order, two-space indent, UTF-8, trailing newline."""
@@ -96,6 +132,8 @@ class ResultDocument(_Doc):
 
     @property
     def exit_code(self) -> int:
+        if self.gate is not None:
+            return 1 if self.gate.decision == "deny" else 0
         return 1 if self.summary.verdict == "fail" else 0
 
 

@@ -13,6 +13,7 @@ from .policyset import PolicySet
 from .results import (RESOURCE_KINDS, EngineInfo, Finding, PoliciesInfo, Resource,
                       ResultDocument, SnapshotInfo, Tool, summarize)
 from .sources.interface import LoadedSnapshot
+from .waivers import WaiverEntry, apply_waivers
 
 
 def _deny_sets(tree: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
@@ -71,11 +72,15 @@ def count_resources(document: dict[str, Any]) -> int:
 
 
 def evaluate(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine, *,
-             fail_on: Severity = "low") -> ResultDocument:
+             fail_on: Severity = "low",
+             waivers: list[WaiverEntry] | None = None) -> ResultDocument:
     """Evaluate every rule over the snapshot (in partitions) and build the result document."""
     outputs = engine.evaluate(partition_inputs(snapshot.document))
     findings = collect_findings(outputs, policies)
     registry = snapshot.document["registry"]
+    report = None
+    if waivers is not None:
+        findings, report = apply_waivers(findings, waivers, registry["captured_at"])
     return ResultDocument(
         tool=Tool(name="almguard", version=__version__),
         engine=EngineInfo(name=engine.name, version=engine.version()),
@@ -85,4 +90,5 @@ def evaluate(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine, *,
         summary=summarize(findings, fail_on=fail_on, rules=len(policies.rules),
                           resources=count_resources(snapshot.document), categories=CATEGORIES),
         findings=findings,
+        waivers=report,
     )

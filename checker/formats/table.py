@@ -25,6 +25,8 @@ class TableFormat(Formatter):
     name = "table"
 
     def render(self, result: ResultDocument, *, color: bool = False, width: int = 120) -> str:
+        if result.gate is not None:
+            return self._gate(result, color=color, width=width)
         buffer = StringIO()
         out = console_for(buffer, color=color, width=width)
         snap = result.snapshot
@@ -54,5 +56,52 @@ class TableFormat(Formatter):
                   f"{f', {s.waived} waived' if s.waived else ''}"
                   f"; {s.rules_evaluated} rules over {s.resources_checked} resources"
                   f"; failing at {s.fail_on} and above")
+        _waiver_notes(out, result)
         out.print(Text.assemble(verdict, detail))
         return buffer.getvalue()
+
+    def _gate(self, result: ResultDocument, *, color: bool, width: int) -> str:
+        assert result.gate is not None
+        gate = result.gate
+        p = gate.proposal
+        buffer = StringIO()
+        out = console_for(buffer, color=color, width=width)
+        out.print(Text.assemble(("almguard gate", "bold"),
+                                f"  {p.model}@{p.version} -> {p.endpoint} ({p.environment}, "
+                                f"{p.traffic_percent:g}% of traffic) at {p.at}"))
+        current = None
+        for check in gate.checklist:
+            if check.gate != current:
+                current = check.gate
+                out.print(Text(current, style="bold underline"))
+            if check.passed:
+                mark = ("  waived ", "yellow") if check.waived else ("  pass   ", "green")
+                out.print(Text.assemble(mark, f"{check.rule_id}  {check.title}"))
+                continue
+            out.print(Text.assemble(("  FAIL   ", "bold red"), f"{check.rule_id}  {check.title}"))
+            for message in check.messages:
+                out.print(Text(f"           {message}"))
+            out.print(Text(f"           fix: {check.remediation}", style="dim"))
+        _waiver_notes(out, result)
+        failed = sum(1 for c in gate.checklist if not c.passed)
+        decision = Text("ALLOW" if gate.decision == "allow" else "DENY",
+                        style="bold green" if gate.decision == "allow" else "bold red")
+        out.print(Text.assemble(
+            decision, f": {failed} of {len(gate.checklist)} checks failed for the proposal; "
+            f"{gate.unrelated_findings} unrelated finding"
+            f"{'s' if gate.unrelated_findings != 1 else ''} elsewhere in the registry "
+            "(reported, not blocking)"))
+        return buffer.getvalue()
+
+
+def _waiver_notes(out: Console, result: ResultDocument) -> None:
+    report = result.waivers
+    if report is None:
+        return
+    for waiver in report.expired:
+        out.print(Text(f"Expired waiver: {waiver.rule_id} on {waiver.resource} (expired "
+                       f"{waiver.expires_at}, approved by {waiver.approved_by})",
+                       style="yellow"))
+    for waiver in report.unmatched:
+        out.print(Text(f"Unused waiver: {waiver.rule_id} on {waiver.resource} matches no "
+                       "finding", style="yellow"))

@@ -1,0 +1,197 @@
+"""Pre-deployment gates: may model M version V go to endpoint E at P % of traffic?
+
+The proposal is applied to a copy of the snapshot (what-if; the file is not changed):
+- the proposed deployment takes P % of the endpoint's traffic and the deployments already
+  there keep the rest in proportion (scaled down, never up);
+- it inherits the endpoint's deployment settings (content safety, monitoring) from the
+  version's own deployment there, else the endpoint's largest one, unless --deployment FILE
+  gives them;
+- its time is --at or the snapshot's clock (a later --at also moves the snapshot's "now");
+- its rollout history is the version's history on the endpoint plus the new step.
+Then every rule is evaluated as in a scan. Only findings about the proposal — its
+deployment, its model version and model, its endpoint and the datasets that version
+references — decide; other findings are reported as unrelated debt.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from . import documents
+from .documents import DocumentError, Limits
+from .engines.interface import Engine
+from .errors import UsageError
+from .metadata import SEVERITIES, Severity
+from .partition import dataset_refs
+from .policyset import PolicySet
+from .results import Finding, Gate, GateCheck, Proposal, ResultDocument
+from .snapshot import ContentSafety, Monitoring, Tags, _rfc3339
+from .scan import evaluate
+from .sources.interface import LoadedSnapshot, format_loc
+from .waivers import WaiverEntry
+
+GATES: dict[str, str] = {
+    "registry": "Registry", "lineage": "Lineage", "evaluation": "Evaluation gate",
+    "safety": "Safety gate", "approval": "Approvals", "rollout": "Canary and rollout",
+    "monitoring": "Monitoring",
+}
+
+
+class DeploymentSettings(BaseModel):
+    """What --deployment FILE may set on the proposed deployment."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    content_safety: ContentSafety | None = None
+    monitoring: Monitoring | None = None
+    deployed_by: str | None = None
+    tags: Tags | None = None
+
+
+def load_settings(path: Path, limits: Limits | None = None) -> dict[str, Any]:
+    limits = limits or Limits()
+    try:
+        text = documents.read_text(path, limits)
+        raw = documents.parse(text, json_syntax=documents.looks_like_json(text, path.suffix),
+                              limits=limits, drop_nulls=True)
+    except DocumentError as exc:
+        raise UsageError(exc.message, file=str(path), line=exc.line) from None
+    try:
+        DeploymentSettings.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise UsageError(str(err["msg"]), file=str(path),
+                         line=documents.line_of(text, tuple(err["loc"]), limits),
+                         path=format_loc(tuple(err["loc"]))) from None
+    return dict(raw)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def make_proposal(model: str, version: str, endpoint: str, *, environment: str,
+                  traffic: float, at: str | None, captured_at: str) -> Proposal:
+    if not 0 < traffic <= 100:
+        raise UsageError(f"--traffic must be more than 0 and at most 100 (got {traffic:g})")
+    if at is not None:
+        try:
+            _rfc3339(at)
+        except ValueError as exc:
+            raise UsageError(f"--at: {exc}") from None
+    return Proposal(model=model, version=version, endpoint=endpoint, environment=environment,
+                    traffic_percent=traffic, at=at or captured_at)
+
+
+def apply_proposal(document: dict[str, Any], proposal: Proposal,
+                   settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new snapshot document with the proposed deployment in place."""
+    deployments = document.get("deployments") or []
+    on_endpoint = [d for d in deployments if d["endpoint"] == proposal.endpoint]
+    own = next((d for d in on_endpoint
+                if d["model"] == proposal.model and d["version"] == proposal.version), None)
+    others = [d for d in on_endpoint if d is not own]
+    template = own or max(others, key=lambda d: d["traffic_percent"], default=None)
+
+    rest = 100 - proposal.traffic_percent
+    total = sum(d["traffic_percent"] for d in others)
+    scale = min(1.0, rest / total) if total > 0 else 1.0
+
+    history = list((own or {}).get("rollout") or [])
+    if own and not history and own.get("deployed_at"):
+        history = [{"traffic_percent": own["traffic_percent"], "at": own["deployed_at"]}]
+    if not history or history[-1]["traffic_percent"] != proposal.traffic_percent:
+        history.append({"traffic_percent": proposal.traffic_percent, "at": proposal.at})
+
+    proposed: dict[str, Any] = {
+        "endpoint": proposal.endpoint, "model": proposal.model, "version": proposal.version,
+        "environment": proposal.environment, "traffic_percent": proposal.traffic_percent,
+        "deployed_at": (own or {}).get("deployed_at") or proposal.at,
+        "rollout": history,
+    }
+    for key in ("content_safety", "monitoring", "deployed_by", "tags"):
+        if settings and key in settings:
+            proposed[key] = settings[key]
+        elif template and key in template and key != "deployed_by":
+            proposed[key] = copy.deepcopy(template[key])
+
+    rebuilt: list[dict[str, Any]] = []
+    for d in deployments:
+        if d is own:
+            continue
+        if d["endpoint"] == proposal.endpoint and scale < 1.0:
+            d = {**d, "traffic_percent": round(d["traffic_percent"] * scale, 4)}
+        rebuilt.append(d)
+    rebuilt.append(proposed)
+
+    registry = dict(document["registry"])
+    if _time(proposal.at) > _time(registry["captured_at"]):
+        registry["captured_at"] = proposal.at
+    return {**document, "registry": registry, "deployments": rebuilt}
+
+
+def run_gate(snapshot: LoadedSnapshot, proposal: Proposal, policies: PolicySet,
+             engine: Engine, *, settings: dict[str, Any] | None = None,
+             fail_on: Severity = "low",
+             waivers: list[WaiverEntry] | None = None) -> ResultDocument:
+    """Evaluate the snapshot with the proposal applied and decide allow or deny.
+
+    The result names the snapshot file as loaded (its digest and clock); the proposal,
+    which fully determines the what-if document, is recorded in the gate block.
+    """
+    document = apply_proposal(snapshot.document, proposal, settings)
+    what_if = LoadedSnapshot(document=document, digest=snapshot.digest,
+                             origin=snapshot.origin)
+    result = evaluate(what_if, policies, engine, fail_on=fail_on, waivers=waivers)
+    result = result.model_copy(update={"snapshot": result.snapshot.model_copy(update={
+        "captured_at": snapshot.document["registry"]["captured_at"]})})
+    return decide(result, document, proposal, policies, fail_on)
+
+
+def relevant_resources(document: dict[str, Any], proposal: Proposal) -> set[tuple[str, str]]:
+    vid = f"{proposal.model}@{proposal.version}"
+    resources = {("deployment", f"{proposal.endpoint}/{vid}"), ("model_version", vid),
+                 ("model", proposal.model), ("endpoint", proposal.endpoint)}
+    for model in document.get("models") or ():
+        if model["name"] != proposal.model:
+            continue
+        for version in model.get("versions") or ():
+            if version["version"] == proposal.version:
+                resources.update(("dataset", ref) for ref in dataset_refs(version))
+    return resources
+
+
+def decide(result: ResultDocument, document: dict[str, Any], proposal: Proposal,
+           policies: PolicySet, fail_on: Severity = "low") -> ResultDocument:
+    """Attach the gate decision and its checklist to a result evaluated with the proposal."""
+    relevant = relevant_resources(document, proposal)
+    threshold = SEVERITIES.index(fail_on)
+    about: dict[str, list[Finding]] = {}
+    unrelated = 0
+    for finding in result.findings:
+        if (finding.resource.kind, finding.resource.id) in relevant:
+            about.setdefault(finding.rule_id, []).append(finding)
+        elif not finding.waived:
+            unrelated += 1
+    checklist: list[GateCheck] = []
+    blocking = False
+    rules = sorted((r for r in policies.rules.values() if r.category in GATES),
+                   key=lambda r: (list(GATES).index(r.category), r.id))
+    for rule in rules:
+        found = about.get(rule.id, [])
+        active = [f for f in found if not f.waived]
+        if any(SEVERITIES.index(f.severity) <= threshold for f in active):
+            blocking = True
+        checklist.append(GateCheck(
+            gate=GATES[rule.category], rule_id=rule.id, title=rule.title,
+            passed=not active, waived=bool(found) and not active,
+            messages=[f.message for f in found], remediation=rule.remediation))
+    gate = Gate(decision="deny" if blocking else "allow", proposal=proposal,
+                checklist=checklist, unrelated_findings=unrelated)
+    summary = result.summary.model_copy(update={"verdict": "fail" if blocking else "pass"})
+    return result.model_copy(update={"gate": gate, "summary": summary})
