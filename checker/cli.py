@@ -17,6 +17,7 @@ from .bundle import build_bundle
 from .canonical import compact_json
 from .errors import AlmguardError, UsageError
 from .formats import FORMATS
+from .formats.interface import RenderContext
 from .gate import load_settings, make_proposal, run_gate
 from .generate import generate
 from .lineage import endpoint_lineage
@@ -176,7 +177,7 @@ def _policies(args: argparse.Namespace) -> PolicySet:
     return load_policies(args.policies, args.data)
 
 
-def _evaluate(args: argparse.Namespace, gate: bool) -> ResultDocument:
+def _evaluate(args: argparse.Namespace, gate: bool) -> tuple[ResultDocument, RenderContext]:
     """Shared by scan and gate: load, evaluate (with the proposal for a gate), waive."""
     progress = Progress(timings=args.timings)
     with progress.step("Loading snapshot", "load"):
@@ -195,16 +196,19 @@ def _evaluate(args: argparse.Namespace, gate: bool) -> ResultDocument:
             engine.load(policies)
         with progress.step("Evaluating policies", "evaluate"):
             if gate:
-                return run_gate(snapshot, proposal, policies, engine, settings=settings,
-                                fail_on=args.fail_on, waivers=waivers)
-            return evaluate(snapshot, policies, engine, fail_on=args.fail_on,
-                            waivers=waivers)
-
-
-def _emit(args: argparse.Namespace, result: ResultDocument) -> int:
+                result = run_gate(snapshot, proposal, policies, engine, settings=settings,
+                                  fail_on=args.fail_on, waivers=waivers)
+            else:
+                result = evaluate(snapshot, policies, engine, fail_on=args.fail_on,
+                                  waivers=waivers)
     color, width = _terminal()
-    formatter = FORMATS[args.format]()
-    text = formatter.render(result, color=color and args.output is None, width=width)
+    ctx = RenderContext(color=color and args.output is None, width=width, snapshot=snapshot,
+                        rules=tuple(policies.rules.values()))
+    return result, ctx
+
+
+def _emit(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext) -> int:
+    text = FORMATS[args.format]().render(result, ctx)
     _write(text, args.output)
     if args.output is not None:
         s = result.summary
@@ -214,11 +218,11 @@ def _emit(args: argparse.Namespace, result: ResultDocument) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    return _emit(args, _evaluate(args, gate=False))
+    return _emit(args, *_evaluate(args, gate=False))
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    return _emit(args, _evaluate(args, gate=True))
+    return _emit(args, *_evaluate(args, gate=True))
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:

@@ -140,7 +140,8 @@ def _make_loader(text: str, limits: Limits) -> Any:
     return loader
 
 
-def _compose(text: str, limits: Limits) -> Node | None:
+def compose(text: str, limits: Limits) -> Node | None:
+    """The YAML node tree of a text (JSON too), with line marks; guarded like parse."""
     loader = _make_loader(text, limits)
     try:
         return loader.get_single_node()  # type: ignore[no-any-return]
@@ -313,7 +314,7 @@ def line_of(text: str, doc_path: Sequence[str | int], limits: Limits) -> int | N
     JSON is (nearly) YAML, so one composer serves both. Returns None if it cannot tell.
     """
     try:
-        node = _compose(text, limits)
+        node = compose(text, limits)
     except (yaml.YAMLError, DocumentError, RecursionError):
         return None
     line = None

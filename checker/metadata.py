@@ -23,6 +23,9 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)
 CATEGORIES: tuple[str, ...] = get_args(Category)
 RULES_PREFIX = "almguard.rules."
 
+# The kinds of resource a rule reports on, read from its finding literals; JUnit uses them
+# to list every resource a rule checked, not only those it failed.
+_KIND = re.compile(r'"kind":\s*"(model|model_version|dataset|deployment|endpoint)"')
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)\s*$")
 
 
@@ -39,6 +42,7 @@ class RuleMeta(BaseModel):
     remediation: str
     controls: tuple[str, ...] = ()
     alm_rule: str = ""
+    resource_kinds: tuple[str, ...] = ()
     package: str
     file: str
     line: int
@@ -111,6 +115,7 @@ def read_rule(text: str, file: str) -> RuleMeta | None:
         **{k: custom.get(k) for k in ("id", "severity", "category", "remediation")},
         "controls": tuple(custom.get("controls") or ()),
         "alm_rule": custom.get("alm_rule") or "",
+        "resource_kinds": tuple(sorted(set(_KIND.findall(text)))),
         "package": name, "file": file, "line": line,
     }
     missing = [k for k in ("id", "title", "severity", "category", "remediation")

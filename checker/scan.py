@@ -62,13 +62,22 @@ def collect_findings(outputs: list[Any], policies: PolicySet) -> list[Finding]:
     return sorted(seen.values(), key=Finding.sort_key)
 
 
-def count_resources(document: dict[str, Any]) -> int:
+def resources(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Every resource of the snapshot by kind, with the canonical ids of findings."""
     models = document.get("models") or []
     deployments = document.get("deployments") or []
-    versions = sum(len(m.get("versions") or ()) for m in models)
-    endpoints = len({d["endpoint"] for d in deployments})
-    return (len(models) + versions + len(document.get("datasets") or ()) + len(deployments)
-            + endpoints)
+    return {
+        "model": [m["name"] for m in models],
+        "model_version": [f"{m['name']}@{v['version']}" for m in models
+                          for v in m.get("versions") or ()],
+        "dataset": [f"{d['name']}@{d['version']}" for d in document.get("datasets") or ()],
+        "deployment": [f"{d['endpoint']}/{d['model']}@{d['version']}" for d in deployments],
+        "endpoint": sorted({d["endpoint"] for d in deployments}),
+    }
+
+
+def count_resources(document: dict[str, Any]) -> int:
+    return sum(len(ids) for ids in resources(document).values())
 
 
 def evaluate(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine, *,

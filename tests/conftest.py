@@ -92,3 +92,19 @@ def record_figure(request):
     def record(line: str) -> None:
         request.config.stash.setdefault(FIGURES, []).append(line)
     return record
+
+
+MULTITOOL_DIR = ROOT / ".bin" / "npm" / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def sarif_multitool() -> tuple[str, Path]:
+    """The SARIF Multitool and the official SARIF 2.1.0 schema it ships."""
+    tool = MULTITOOL_DIR / ".bin" / "sarif-multitool"
+    schema = MULTITOOL_DIR / "@microsoft" / "sarif-multitool-linux" / "sarif-2.1.0.json"
+    if not (tool.exists() and schema.exists()):
+        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
+            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but the SARIF Multitool is missing "
+                        "(run scripts/install-sarif-multitool.sh)")
+        pytest.skip("SARIF Multitool not installed: run scripts/install-sarif-multitool.sh")
+    return str(tool), schema

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from .interface import Formatter
+from .github import GithubFormat
+from .interface import Formatter, RenderContext
 from .json import JsonFormat
+from .junit import JunitFormat
+from .sarif import SarifFormat
 from .table import TableFormat
 
-FORMATS: dict[str, type[Formatter]] = {"table": TableFormat, "json": JsonFormat}
+FORMATS: dict[str, type[Formatter]] = {
+    "table": TableFormat, "json": JsonFormat, "sarif": SarifFormat, "junit": JunitFormat,
+    "github": GithubFormat}
 
-__all__ = ["FORMATS", "Formatter"]
+__all__ = ["FORMATS", "Formatter", "RenderContext"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..results import ResultDocument
-from .interface import Formatter
+from .interface import Formatter, RenderContext
 
 
 class JsonFormat(Formatter):
     name = "json"
 
-    def render(self, result: ResultDocument, *, color: bool = False, width: int = 120) -> str:
+    def render(self, result: ResultDocument, ctx: RenderContext) -> str:
         return result.to_json()

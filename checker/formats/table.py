@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ..metadata import SEVERITIES
 from ..results import ResultDocument
-from .interface import Formatter
+from .interface import Formatter, RenderContext
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
                   "low": "cyan"}
@@ -24,11 +24,11 @@ def console_for(buffer: StringIO, *, color: bool, width: int) -> Console:
 class TableFormat(Formatter):
     name = "table"
 
-    def render(self, result: ResultDocument, *, color: bool = False, width: int = 120) -> str:
+    def render(self, result: ResultDocument, ctx: RenderContext) -> str:
         if result.gate is not None:
-            return self._gate(result, color=color, width=width)
+            return self._gate(result, color=ctx.color, width=ctx.width)
         buffer = StringIO()
-        out = console_for(buffer, color=color, width=width)
+        out = console_for(buffer, color=ctx.color, width=ctx.width)
         snap = result.snapshot
         out.print(Text.assemble(("almguard scan", "bold"), f"  registry {snap.registry} at ",
                                 snap.captured_at, f"  ({result.engine.name} "
