@@ -7,6 +7,8 @@ once into bench/data/ (ignored by git) with 10 % faulty models.
 
     python bench/bench.py                     # 1,000 / 10,000 / 100,000 versions
     python bench/bench.py --sizes 1000 5000   # other sizes
+    python bench/bench.py --report            # PDF report: samples/messy.yaml and 1,000
+                                              # versions (time, pages, peak RSS)
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from checker.generate import generate
 
 DATA = Path(__file__).resolve().parent / "data"
+MESSY = Path(__file__).resolve().parent.parent / "samples" / "messy.yaml"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -49,9 +53,8 @@ def snapshot(size: int) -> Path:
     return path
 
 
-def measure(path: Path, extra: list[str]) -> dict[str, float]:
-    cmd = [sys.executable, "-m", "checker", "scan", str(path), "--format", "json",
-           "--output", os.devnull, "--timings", *extra]
+def run_measured(cmd: list[str]) -> tuple[float, int, str, int]:
+    """Wall seconds, peak RSS of the process tree, stderr and exit code of one command."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -60,8 +63,43 @@ def measure(path: Path, extra: list[str]) -> dict[str, float]:
         time.sleep(0.02)
     wall = time.perf_counter() - start
     stderr = proc.stderr.read() if proc.stderr else ""
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"scan failed ({proc.returncode}): {stderr}")
+    return wall, peak, stderr, proc.returncode
+
+
+def measure_report(path: Path, extra: list[str]) -> dict[str, float]:
+    """`almguard report PATH -o FILE.pdf` (fixed --generated-at): phases, pages, peak."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.pdf"
+        wall, peak, stderr, code = run_measured(
+            [sys.executable, "-m", "checker", "report", str(path), "-o", str(out),
+             "--generated-at", "2026-11-21T00:00:00Z", "--timings", *extra])
+        size = out.stat().st_size if out.exists() else 0
+    if code not in (0, 1):
+        raise SystemExit(f"report failed ({code}): {stderr}")
+    phases = {m.group(1): float(m.group(2))
+              for m in re.finditer(r"timing (\w+): ([\d.]+)s", stderr)}
+    pages = re.search(r"\((\d+) pages", stderr)
+    return {"wall": wall, "peak_mib": peak / 2**20, "pages": int(pages.group(1)) if pages
+            else 0, "pdf_mb": size / 1e6, **phases}
+
+
+def report_bench(sizes: list[int], extra: list[str]) -> None:
+    print(f"{'snapshot':>24} {'pages':>6} {'PDF MB':>7} {'eval s':>7} {'html s':>7} "
+          f"{'pdf s':>7} {'total s':>8} {'peak MiB':>9}")
+    for label, path in [("samples/messy.yaml", MESSY)] + [
+            (f"{size:,} versions", snapshot(size)) for size in sizes]:
+        m = measure_report(path, extra)
+        print(f"{label:>24} {m['pages']:>6} {m['pdf_mb']:>7.2f} {m.get('evaluate', 0):>7.2f} "
+              f"{m.get('report_html', 0):>7.2f} {m.get('report_pdf', 0):>7.2f} "
+              f"{m['wall']:>8.2f} {m['peak_mib']:>9.0f}", flush=True)
+
+
+def measure(path: Path, extra: list[str]) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "checker", "scan", str(path), "--format", "json",
+           "--output", os.devnull, "--timings", *extra]
+    wall, peak, stderr, code = run_measured(cmd)
+    if code not in (0, 1):
+        raise SystemExit(f"scan failed ({code}): {stderr}")
     phases = {m.group(1): float(m.group(2))
               for m in re.finditer(r"timing (\w+): ([\d.]+)s", stderr)}
     return {"wall": wall, "peak_mib": peak / 2**20, **phases}
@@ -69,10 +107,19 @@ def measure(path: Path, extra: list[str]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="registry sizes in versions (default 1000 10000 100000; "
+                        "with --report: 1000)")
+    parser.add_argument("--report", action="store_true",
+                        help="time `almguard report` (PDF) on samples/messy.yaml and the "
+                        "generated sizes instead of the scan")
     parser.add_argument("--engine-args", nargs=argparse.REMAINDER, default=[],
                         help="extra arguments for almguard scan (e.g. --workers 1)")
     args = parser.parse_args()
+    if args.report:
+        report_bench(args.sizes or [1000], args.engine_args)
+        return 0
+    args.sizes = args.sizes or [1000, 10_000, 100_000]
     print(f"{'versions':>9} {'MB':>7} {'load s':>7} {'eval s':>7} {'total s':>8} "
           f"{'peak MiB':>9}")
     for size in args.sizes:

@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
@@ -66,6 +67,12 @@ def _engine_args(parser: argparse.ArgumentParser) -> None:
                         help="parallel evaluations for large snapshots (default: 2)")
 
 
+def _report_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--generated-at", metavar="TIME",
+                        help="the report's generation time, RFC 3339 (default: "
+                        "$SOURCE_DATE_EPOCH, else now); same inputs and time, same bytes")
+
+
 def _engine(args: argparse.Namespace) -> Engine:
     if args.engine != "opa" and (args.opa_url or args.opa_token):
         raise UsageError("--opa-url and --opa-token need --engine opa")
@@ -86,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "evaluated (bad input, bad policy, engine failure).")
     scan.add_argument("snapshot", help="snapshot file (YAML or JSON), or - for stdin")
     _result_args(scan)
+    scan.add_argument("--report", type=Path, metavar="FILE",
+                      help="also write the compliance report: FILE.pdf (PDF/A-3b) or "
+                      "FILE.html")
+    _report_args(scan)
     _engine_args(scan)
     _policy_args(scan)
 
@@ -121,6 +132,27 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.add_argument("--endpoint", required=True)
     lineage.add_argument("--format", choices=("table", "json"), default="table")
     _policy_args(lineage)
+
+    report = sub.add_parser("report", help="compliance report for people: PDF/A and HTML",
+                            description="Evaluate once and render the result as a report a "
+                            "regulator can read: cover, executive summary, controls, "
+                            "production inventory with lineage, model lifecycle, findings "
+                            "with remediation, rule catalog. The PDF is PDF/A-3b with the "
+                            "JSON result attached. Exit codes as for scan.")
+    report.add_argument("snapshot", help="snapshot file (YAML or JSON), or - for stdin")
+    report.add_argument("--output", "-o", type=Path, metavar="FILE",
+                        help="write the PDF report here")
+    report.add_argument("--html", type=Path, metavar="FILE",
+                        help="write the HTML form of the report here")
+    report.add_argument("--fail-on", choices=SEVERITIES, default="low", metavar="SEVERITY",
+                        help="lowest severity that fails (default: low)")
+    report.add_argument("--waivers", type=Path, metavar="FILE",
+                        help="waiver file (YAML/JSON): accepted findings with expiry")
+    report.add_argument("--timings", action="store_true",
+                        help="print how long each phase took to stderr")
+    _report_args(report)
+    _engine_args(report)
+    _policy_args(report)
 
     gen = sub.add_parser("generate", help="write a synthetic registry snapshot",
                          description="Write a synthetic registry: compliant models, with a "
@@ -218,23 +250,86 @@ def _emit(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext) 
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    return _emit(args, *_evaluate(args, gate=False))
+    if args.report is None:
+        return _emit(args, *_evaluate(args, gate=False))
+    kind = _report_kind(args.report)
+    generated_at = _generated_at(args)
+    result, ctx = _evaluate(args, gate=False)
+    code = _emit(args, result, ctx)
+    _write_reports(args, result, ctx, generated_at,
+                   pdf=args.report if kind == "pdf" else None,
+                   html=args.report if kind == "html" else None)
+    return code
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
     return _emit(args, *_evaluate(args, gate=True))
 
 
+def _provenance_exempt(args: argparse.Namespace) -> frozenset[str]:
+    """Model types the lineage rules do not ask for preprocessing or a training job."""
+    config = _policies(args).data.get("almguard", {}).get("config", {})
+    return frozenset(config.get("lineage", {}).get("provenance_exempt_types", ()))
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     snapshot = FileSource(args.snapshot).load()
-    config = _policies(args).data.get("almguard", {}).get("config", {})
-    exempt = frozenset(config.get("lineage", {}).get("provenance_exempt_types", ()))
-    answer = endpoint_lineage(snapshot.model, args.endpoint, exempt)
+    answer = endpoint_lineage(snapshot.model, args.endpoint, _provenance_exempt(args))
     color, width = _terminal()
     text = (lineage_json(answer) if args.format == "json"
             else lineage_table(answer, color=color, width=width))
     _write(text, None)
     return 0 if answer.complete else 1
+
+
+# --- reports (reports/ renders; the CLI only evaluates once and writes the files) -------
+
+def _report_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return "html"
+    if suffix == ".pdf":
+        return "pdf"
+    raise UsageError(f"{path}: name a .pdf or .html file")
+
+
+def _generated_at(args: argparse.Namespace) -> datetime:
+    from reports.timestamp import resolve_generated_at
+    return resolve_generated_at(args.generated_at)
+
+
+def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext,
+                   generated_at: datetime, *, pdf: Path | None = None,
+                   html: Path | None = None) -> None:
+    """Render the one result document (plus its snapshot) as HTML and/or PDF/A."""
+    from reports import build_context, render_html, render_pdf_report
+    assert ctx.snapshot is not None
+    progress = Progress(timings=args.timings)
+    with progress.step("Rendering report", "report_html"):
+        context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at,
+                                provenance_exempt=_provenance_exempt(args))
+        text = render_html(context)
+    if html is not None:
+        _write(text, html)
+        print(f"almguard: wrote {html}", file=sys.stderr)
+    if pdf is not None:
+        with progress.step("Rendering PDF", "report_pdf"):
+            output = render_pdf_report(context, text, result)
+        _write_bytes(output.data, pdf)
+        print(f"almguard: wrote {pdf} ({output.pages} pages, PDF/A-3b)", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.output is None and args.html is None:
+        raise UsageError("report needs -o FILE (PDF) and/or --html FILE")
+    if args.output is not None and _report_kind(args.output) != "pdf":
+        raise UsageError(f"-o {args.output}: -o writes the PDF; use --html FILE for HTML")
+    generated_at = _generated_at(args)
+    result, ctx = _evaluate(args, gate=False)
+    s = result.summary
+    print(f"almguard: {s.verdict}: {s.findings} findings, {s.waived} waived", file=sys.stderr)
+    _write_reports(args, result, ctx, generated_at, pdf=args.output, html=args.html)
+    return result.exit_code
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -268,7 +363,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"scan": cmd_scan, "gate": cmd_gate, "lineage": cmd_lineage, "rules": cmd_rules,
-            "generate": cmd_generate, "bundle": cmd_bundle}
+            "generate": cmd_generate, "bundle": cmd_bundle, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

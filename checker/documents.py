@@ -86,8 +86,15 @@ class _GuardedComposer(Composer):
         return node
 
 
+@dataclass
+class NullSeen:
+    """Set while parsing when some mapping holds a null value (so callers can skip a pass)."""
+
+    seen: bool = False
+
+
 class _Constructor(SafeConstructor):
-    drop_nulls = False
+    null_seen: NullSeen | None = None
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:  # type: ignore[override]
         assert isinstance(node, MappingNode)
@@ -99,8 +106,8 @@ class _Constructor(SafeConstructor):
                                         line=key_node.start_mark.line + 1)
                 seen.add(key_node.value)
         mapping = super().construct_mapping(node, deep=deep)
-        if self.drop_nulls:
-            return {k: v for k, v in mapping.items() if v is not None}
+        if self.null_seen is not None and None in mapping.values():
+            self.null_seen.seen = True
         return mapping  # type: ignore[no-any-return]
 
 
@@ -149,9 +156,9 @@ def compose(text: str, limits: Limits) -> Node | None:
         loader.dispose()
 
 
-def parse_yaml(text: str, limits: Limits, drop_nulls: bool = False) -> Any:
+def parse_yaml(text: str, limits: Limits, null_seen: NullSeen | None = None) -> Any:
     loader = _make_loader(text, limits)
-    loader.drop_nulls = drop_nulls
+    loader.null_seen = null_seen
     try:
         node = loader.get_single_node()
         return None if node is None else loader.construct_document(node)
@@ -182,11 +189,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _no_duplicates_or_nulls(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = _no_duplicates(pairs)
-    if None in result.values():
-        return {k: v for k, v in result.items() if v is not None}
-    return result
+def _tracking_nulls(null_seen: NullSeen) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = _no_duplicates(pairs)
+        if None in result.values():
+            null_seen.seen = True
+        return result
+    return hook
 
 
 def _json_depth_line(text: str, max_depth: int) -> int | None:
@@ -215,9 +224,9 @@ def _json_depth_line(text: str, max_depth: int) -> int | None:
     return None
 
 
-def parse_json(text: str, limits: Limits, drop_nulls: bool = False) -> Any:
+def parse_json(text: str, limits: Limits, null_seen: NullSeen | None = None) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates_or_nulls if drop_nulls
+        return json.loads(text, object_pairs_hook=_tracking_nulls(null_seen) if null_seen
                           else _no_duplicates,
                           parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -271,6 +280,15 @@ def decode(data: bytes, limits: Limits) -> str:
     return text
 
 
+def without_nulls(value: Any) -> Any:
+    """Drop null-valued keys at every level: an optional field written as null is absent."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def looks_like_json(text: str, suffix: str) -> bool:
     if suffix.lower() == ".json":
         return True
@@ -279,11 +297,12 @@ def looks_like_json(text: str, suffix: str) -> bool:
     return text.lstrip()[:1] in ("{", "[")
 
 
-def parse(text: str, *, json_syntax: bool, limits: Limits, drop_nulls: bool = False) -> Any:
-    """Parse YAML or JSON. drop_nulls: a key whose value is null is left out (as if absent)."""
+def parse(text: str, *, json_syntax: bool, limits: Limits,
+          null_seen: NullSeen | None = None) -> Any:
+    """Parse YAML or JSON; null_seen, if given, records whether any mapping holds a null."""
     with gc_paused():
-        value = (parse_json(text, limits, drop_nulls) if json_syntax
-                 else parse_yaml(text, limits, drop_nulls))
+        value = (parse_json(text, limits, null_seen) if json_syntax
+                 else parse_yaml(text, limits, null_seen))
     # JSON nesting is bounded by the parser's recursion limit (refused above) and, below it,
     # by the schema: no valid document nests deeper than a few levels, so a deep one fails
     # validation with its path. Walking a 200 MB document again to count levels would cost

@@ -58,7 +58,7 @@ def load_settings(path: Path, limits: Limits | None = None) -> dict[str, Any]:
     try:
         text = documents.read_text(path, limits)
         raw = documents.parse(text, json_syntax=documents.looks_like_json(text, path.suffix),
-                              limits=limits, drop_nulls=True)
+                              limits=limits)
     except DocumentError as exc:
         raise UsageError(exc.message, file=str(path), line=exc.line) from None
     try:
@@ -68,7 +68,7 @@ def load_settings(path: Path, limits: Limits | None = None) -> dict[str, Any]:
         raise UsageError(str(err["msg"]), file=str(path),
                          line=documents.line_of(text, tuple(err["loc"]), limits),
                          path=format_loc(tuple(err["loc"]))) from None
-    return dict(raw)
+    return dict(documents.without_nulls(raw))
 
 
 def _time(value: str) -> datetime:

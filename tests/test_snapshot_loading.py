@@ -142,3 +142,14 @@ def test_snapshot_from_stdin(cli, minimal_text):
     run = cli("scan", "-", "--format", "json", stdin=minimal_text.encode())
     assert run.code in (0, 1), run.stderr
     assert json.loads(run.stdout)["snapshot"]["registry"] == "contoso-foundry"
+
+
+def test_unknown_key_with_null_value_is_still_refused(minimal_text):
+    text = minimal_text.replace("owner: risk-ml", "owner: risk-ml\n    gender):")
+    assert "models[0].gender)" in error_of(text) and "unknown field" in error_of(text)
+
+
+def test_optional_field_written_as_null_is_absent(minimal_text):
+    with_null = load(minimal_text.replace("owner: risk-ml", "owner: risk-ml\n    type: null"))
+    assert "type" not in with_null.document["models"][0]
+    assert with_null.digest == load(minimal_text).digest

@@ -38,11 +38,10 @@ def load_snapshot_text(text: str, *, origin: str, limits: Limits | None = None,
     """Parse and validate snapshot text (a file's, or a request body in the service)."""
     limits = limits or Limits()
     try:
-        # An optional field written as null means absent: policies see one form of absence,
-        # and a null and a missing key give the same digest.
+        null_seen = documents.NullSeen()
         document = documents.parse(text, json_syntax=documents.looks_like_json(text, suffix),
-                                   limits=limits, drop_nulls=True)
+                                   limits=limits, null_seen=null_seen)
     except DocumentError as exc:
         raise SnapshotError(exc.message, file=origin, line=exc.line) from None
-    return validate(document, origin=origin, text=text,
+    return validate(document, origin=origin, text=text, has_nulls=null_seen.seen,
                     line_of=lambda loc: documents.line_of(text, loc, limits))

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from ..canonical import digest_of, gc_paused
+from ..documents import without_nulls
 from ..errors import SnapshotError
 from ..snapshot import ShapeError, Snapshot, check_shape
 
@@ -66,8 +67,13 @@ def _describe(error: Any) -> str:
 
 
 def validate(document: Any, *, origin: str, text: str | None,
-             line_of: Any = None) -> LoadedSnapshot:
-    """Validate a parsed document against snapshot-v1; errors name the path (and line)."""
+             line_of: Any = None, has_nulls: bool = True) -> LoadedSnapshot:
+    """Validate a parsed document against snapshot-v1; errors name the path (and line).
+
+    Nulls are validated first (an unknown key is an error even when its value is null),
+    then dropped: an optional field written as null means absent, so policies see one form
+    of absence and a null and a missing key give the same digest.
+    """
     if not isinstance(document, dict):
         raise SnapshotError("a snapshot is a mapping with schema_version, registry, datasets, "
                             "models and deployments", file=origin)
@@ -90,6 +96,9 @@ def validate(document: Any, *, origin: str, text: str | None,
         raise SnapshotError(_describe(first) + more, file=origin, line=line,
                             path=format_loc(loc)) from None
     _check_unique(document, origin, line_of)
+    if has_nulls:
+        with gc_paused():
+            document = without_nulls(document)
     return LoadedSnapshot(document=document, digest=digest_of(document),
                           origin=origin, text=text)
 

@@ -1,0 +1,518 @@
+"""The report's view model: everything the templates show, computed from the result.
+
+Inputs are the result document (findings, summary, digests), the snapshot it was computed
+from (the inventory, lineage and lifecycle evidence) and the rule catalog (controls, and the
+resource kinds each rule checks). Nothing here evaluates a policy: pass and fail come only
+from the result's findings, so the report can never disagree with `almguard scan`. The
+templates receive plain typed values and do no computing of their own beyond loops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version as package_version
+from pathlib import PurePath
+from typing import Iterable, Literal, Sequence
+
+from markupsafe import Markup
+
+from checker.lineage import VersionTrace, trace_version
+from checker.metadata import CATEGORIES, SEVERITIES, RuleMeta
+from checker.results import Finding, ResultDocument, Waiver
+from checker.scan import resources
+from checker.snapshot import Dataset, Deployment, Model, ModelVersion
+from checker.sources.interface import LoadedSnapshot
+
+from .chart import category_chart
+from .text import compact_time, number
+from .timestamp import rfc3339
+
+Status = Literal["pass", "fail", "waived", "n/a"]
+
+RESULT_ATTACHMENT = "almguard-result.json"
+
+# Writes the canonical JSON of a snapshot as almguard digests it (null-valued keys dropped,
+# keys sorted, compact separators, UTF-8), for `sha256sum` to hash without almguard. Works
+# for JSON snapshots and for YAML whose times are quoted (as snapshot-v1 asks).
+DIGEST_SCRIPT = """\
+import json, sys, yaml
+def clean(v):
+    if isinstance(v, dict):
+        return {k: clean(x) for k, x in v.items() if x is not None}
+    return [clean(x) for x in v] if isinstance(v, list) else v
+doc = clean(yaml.safe_load(open(sys.argv[1], encoding="utf-8")))
+text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+sys.stdout.buffer.write(text.encode("utf-8"))"""
+
+
+# ----------------------------------------------------------------------------- summary
+
+@dataclass(frozen=True)
+class Count:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    """One category of the executive summary: findings and the share of checks passed.
+
+    A check is one rule applied to one resource of a kind the rule inspects (as in the
+    JUnit output); it fails when the result holds an unwaived finding for it.
+    """
+
+    category: str
+    findings: int
+    waived: int
+    checks: int
+    failing: int
+
+    @property
+    def rate(self) -> float | None:
+        """Percentage of checks without an unwaived finding; None when nothing applied."""
+        if self.checks == 0:
+            return None
+        return 100.0 * (self.checks - self.failing) / self.checks
+
+
+# ----------------------------------------------------------------------------- controls
+
+@dataclass(frozen=True)
+class RuleStatus:
+    rule_id: str
+    title: str
+    severity: str
+    category: str
+    checked: int
+    failing: int
+    waived: int
+
+    @property
+    def status(self) -> Status:
+        if self.failing:
+            return "fail"
+        if self.waived:
+            return "waived"
+        return "pass" if self.checked else "n/a"
+
+
+@dataclass(frozen=True)
+class ControlView:
+    control: str
+    rules: list[RuleStatus]
+
+    @property
+    def status(self) -> Status:
+        states = {r.status for r in self.rules}
+        for state in ("fail", "waived", "pass"):
+            if state in states:
+                return state  # type: ignore[return-value]
+        return "n/a"
+
+
+# ----------------------------------------------------------------------------- inventory
+
+@dataclass(frozen=True)
+class FindingRef:
+    rule_id: str
+    severity: str
+    waived: bool
+
+
+@dataclass(frozen=True)
+class ServingView:
+    trace: VersionTrace
+    findings: list[FindingRef]
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    """A production endpoint and the lineage of every version it serves."""
+
+    name: str
+    anchor: int                  # position in the inventory, for links (names are free text)
+    serving: list[ServingView]
+    idle: list[str]              # deployments on the endpoint with 0 % traffic
+    missing: list[str]           # endpoint-level gaps ("serves no traffic")
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and all(s.trace.complete for s in self.serving)
+
+    @property
+    def gaps(self) -> list[str]:
+        """Everything missing on this endpoint, each gap named with its version."""
+        return self.missing + [f"{s.trace.model}@{s.trace.version}: {gap}"
+                               for s in self.serving for gap in s.trace.missing]
+
+    @property
+    def traffic(self) -> float:
+        return sum(s.trace.traffic_percent for s in self.serving)
+
+
+# ----------------------------------------------------------------------------- lifecycle
+
+@dataclass(frozen=True)
+class Evidence:
+    """One line of lifecycle evidence, e.g. an evaluation, an approval or a rollout."""
+
+    text: str
+    ok: bool | None = None       # True met, False not met, None informational
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: str
+    stage: str
+    created_at: str | None
+    created_by: str | None
+    artifact_digest: str | None
+    evaluations: list[Evidence]
+    safety: list[Evidence]
+    approvals: list[Evidence]
+    canary: list[Evidence]
+    retirement: list[Evidence]
+    findings: list[FindingRef]
+
+
+@dataclass(frozen=True)
+class ModelView:
+    name: str
+    owner: str | None
+    risk_tier: str | None
+    type: str | None
+    description: str | None
+    versions: list[VersionRow]
+    findings: list[FindingRef]   # on the model itself (naming, owner, risk tier)
+
+
+# ----------------------------------------------------------------------------- findings
+
+@dataclass(frozen=True)
+class FindingRow:
+    kind: str
+    resource: str
+    message: str
+    waived: bool
+    waiver: Waiver | None
+
+
+@dataclass(frozen=True)
+class RuleFindings:
+    rule_id: str
+    title: str
+    severity: str
+    category: str
+    remediation: str
+    controls: list[str]
+    rows: list[FindingRow]
+
+    @property
+    def active(self) -> int:
+        return sum(1 for r in self.rows if not r.waived)
+
+
+# ----------------------------------------------------------------------------- the whole
+
+@dataclass(frozen=True)
+class Verification:
+    snapshot_file: str
+    digest_script: str
+    result_sha256: str
+    attachment: str
+    fail_on: str
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    title: str
+    description: str
+    generator: str
+    organization: str | None
+    registry: str
+    source: str | None
+    captured_at: str
+    generated_at: str
+    tool: str
+    engine: str
+    policies_revision: str
+    policies_digest: str
+    snapshot_digest: str
+    verdict: str
+    fail_on: str
+    findings_total: int
+    waived_total: int
+    rules_evaluated: int
+    resources_checked: int
+    resource_counts: list[Count]
+    severities: list[Count]
+    categories: list[CategoryRow]
+    chart_svg: Markup
+    controls: list[ControlView]
+    endpoints: list[EndpointView]
+    models: list[ModelView]
+    findings: list[RuleFindings]
+    expired_waivers: list[Waiver]
+    unmatched_waivers: list[Waiver]
+    catalog: list[RuleMeta]
+    verification: Verification
+
+    @property
+    def incomplete_endpoints(self) -> int:
+        return sum(1 for e in self.endpoints if not e.complete)
+
+
+# ----------------------------------------------------------------------------- building
+
+def weasyprint_version() -> str:
+    """Read from the package metadata: importing WeasyPrint costs a second, HTML needs none."""
+    try:
+        return package_version("weasyprint")
+    except PackageNotFoundError:  # pragma: no cover - a dependency of almguard
+        return "unknown"
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort 'Art. 9' before 'Art. 10' and 'A.6.2.3' before 'A.6.2.10'."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p.lower())
+                 for p in re.split(r"(\d+)", text) if p)
+
+
+def _refs(findings: Iterable[Finding]) -> list[FindingRef]:
+    seen: dict[tuple[str, bool], FindingRef] = {}
+    for f in findings:
+        seen.setdefault((f.rule_id, f.waived), FindingRef(f.rule_id, f.severity, f.waived))
+    return sorted(seen.values(), key=lambda r: (SEVERITIES.index(r.severity), r.rule_id))
+
+
+def _evaluations(version: ModelVersion) -> list[Evidence]:
+    out = []
+    for e in version.evaluations:
+        on = f" on {e.dataset.dataset}@{e.dataset.version}" if e.dataset else ""
+        if e.threshold is None:
+            out.append(Evidence(f"{e.metric} {number(e.value)}{on} (no threshold recorded)"))
+            continue
+        ok = e.value >= e.threshold if e.higher_is_better else e.value <= e.threshold
+        sign = "≥" if e.higher_is_better else "≤"
+        out.append(Evidence(f"{e.metric} {number(e.value)} {sign} {number(e.threshold)}{on}", ok))
+    for b in version.bias_assessments:
+        out.append(Evidence(f"bias: {b.method}", b.passed))
+    return out
+
+
+def _when(at: str | None) -> str:
+    return f" {compact_time(at)}" if at else ""
+
+
+def _safety(version: ModelVersion) -> list[Evidence]:
+    return [Evidence(f"{s.suite}{_when(s.evaluated_at)}", s.passed)
+            for s in version.safety_evaluations]
+
+
+def _approvals(version: ModelVersion) -> list[Evidence]:
+    return [Evidence(f"{a.stage}: {a.approved_by} {compact_time(a.approved_at)}")
+            for a in version.approvals]
+
+
+def _canary(deployments: Sequence[Deployment]) -> list[Evidence]:
+    """The rollout history per endpoint: staged (first step below 100 %) is the canary."""
+    out = []
+    for d in deployments:
+        where = d.endpoint if d.environment == "production" else f"{d.endpoint} " \
+            f"({d.environment})"
+        now = number(d.traffic_percent)
+        if not d.rollout:
+            out.append(Evidence(f"{where}: {now} %, no rollout history",
+                            False if d.environment == "production" else None))
+            continue
+        steps = " → ".join(f"{number(s.traffic_percent)} %" for s in d.rollout)
+        if d.rollout[-1].traffic_percent != d.traffic_percent:
+            steps += f", now {now} %"
+        staged = d.rollout[0].traffic_percent < 100
+        out.append(Evidence(f"{where}: {steps} from {compact_time(d.rollout[0].at)}", staged))
+    return out
+
+
+def _retirement(version: ModelVersion) -> list[Evidence]:
+    r = version.retirement
+    if r is None:
+        return []
+    reason = f": {r.reason}" if r.reason else ""
+    out = [Evidence(f"retired {compact_time(r.retired_at)}{reason}")]
+    out.append(Evidence(f"record {r.record_uri}", True) if r.record_uri
+               else Evidence("no retirement record", False))
+    if r.retention_until:
+        out.append(Evidence(f"retain until {compact_time(r.retention_until)}"))
+    if r.artifacts_deleted_at:
+        out.append(Evidence(f"artifacts deleted {compact_time(r.artifacts_deleted_at)}"))
+    for cert in r.data_deletion_certificates:
+        sets = ", ".join(f"{d.dataset}@{d.version}" for d in cert.datasets)
+        out.append(Evidence(f"deletion certificate {cert.id}" + (f" ({sets})" if sets else ""),
+                        True))
+    return out
+
+
+class _Index:
+    """Lookups shared by the sections, built once (a 1,000-version registry stays linear)."""
+
+    def __init__(self, result: ResultDocument, snapshot: LoadedSnapshot) -> None:
+        self.model = snapshot.model
+        self.by_resource: dict[tuple[str, str], list[Finding]] = {}
+        self.by_rule: dict[str, dict[tuple[str, str], list[Finding]]] = {}
+        for f in result.findings:
+            key = (f.resource.kind, f.resource.id)
+            self.by_resource.setdefault(key, []).append(f)
+            self.by_rule.setdefault(f.rule_id, {}).setdefault(key, []).append(f)
+        self.models: dict[str, Model] = {m.name: m for m in self.model.models}
+        self.datasets: dict[str, Dataset] = {f"{d.name}@{d.version}": d
+                                             for d in self.model.datasets}
+        self.deployments_of: dict[tuple[str, str], list[Deployment]] = {}
+        for d in self.model.deployments:
+            self.deployments_of.setdefault((d.model, d.version), []).append(d)
+        self.checked = resources(snapshot.document)
+
+    def findings_on(self, *keys: tuple[str, str]) -> list[Finding]:
+        return [f for key in keys for f in self.by_resource.get(key, ())]
+
+
+def _rule_status(rule: RuleMeta, index: _Index) -> RuleStatus:
+    found = index.by_rule.get(rule.id, {})
+    subjects = {(k, i) for k in rule.resource_kinds for i in index.checked.get(k, ())}
+    subjects |= set(found)
+    failing = sum(1 for fs in found.values() if any(not f.waived for f in fs))
+    waived = sum(1 for fs in found.values() if fs and all(f.waived for f in fs))
+    return RuleStatus(rule.id, rule.title, rule.severity, rule.category, len(subjects),
+                      failing, waived)
+
+
+def _categories(result: ResultDocument, statuses: Sequence[RuleStatus]) -> list[CategoryRow]:
+    rows = []
+    for category in CATEGORIES:
+        mine = [s for s in statuses if s.category == category]
+        waived = sum(1 for f in result.findings if f.category == category and f.waived)
+        rows.append(CategoryRow(category, result.summary.by_category.get(category, 0), waived,
+                                sum(s.checked for s in mine), sum(s.failing for s in mine)))
+    return rows
+
+
+def _controls(rules: Sequence[RuleMeta], statuses: dict[str, RuleStatus]) -> list[ControlView]:
+    by_control: dict[str, list[RuleStatus]] = {}
+    for rule in rules:
+        for control in rule.controls:
+            by_control.setdefault(control, []).append(statuses[rule.id])
+    return [ControlView(c, sorted(by_control[c], key=lambda r: _natural(r.rule_id)))
+            for c in sorted(by_control, key=_natural)]
+
+
+def _endpoints(index: _Index, provenance_exempt: frozenset[str]) -> list[EndpointView]:
+    on: dict[str, list[Deployment]] = {}
+    for d in index.model.deployments:
+        on.setdefault(d.endpoint, []).append(d)
+    production = sorted(e for e, ds in on.items()
+                        if any(d.environment == "production" for d in ds))
+    views = []
+    for endpoint in production:
+        serving = []
+        for d in on[endpoint]:
+            if d.traffic_percent <= 0:
+                continue
+            trace = trace_version(d, index.models, index.datasets, provenance_exempt)
+            related = index.findings_on(("deployment", trace.deployment),
+                                        ("endpoint", endpoint),
+                                        ("model_version", f"{d.model}@{d.version}"))
+            serving.append(ServingView(trace, _refs(related)))
+        idle = [f"{d.endpoint}/{d.model}@{d.version}" for d in on[endpoint]
+                if d.traffic_percent <= 0]
+        views.append(EndpointView(endpoint, len(views) + 1, serving, idle,
+                                  [] if serving else ["the endpoint serves no traffic"]))
+    return views
+
+
+def _models(index: _Index) -> list[ModelView]:
+    views = []
+    for model in index.model.models:
+        rows = []
+        for v in model.versions:
+            rows.append(VersionRow(
+                version=v.version, stage=v.stage, created_at=v.created_at,
+                created_by=v.created_by,
+                artifact_digest=v.artifact.digest if v.artifact else None,
+                evaluations=_evaluations(v), safety=_safety(v), approvals=_approvals(v),
+                canary=_canary(index.deployments_of.get((model.name, v.version), ())),
+                retirement=_retirement(v),
+                findings=_refs(index.findings_on(("model_version",
+                                                  f"{model.name}@{v.version}")))))
+        views.append(ModelView(model.name, model.owner, model.risk_tier, model.type,
+                               model.description, rows,
+                               _refs(index.findings_on(("model", model.name)))))
+    return views
+
+
+def _findings(result: ResultDocument) -> list[RuleFindings]:
+    groups: dict[str, list[Finding]] = {}
+    for f in result.findings:          # already sorted by severity, rule, resource
+        groups.setdefault(f.rule_id, []).append(f)
+    out = []
+    for rule_id, found in groups.items():
+        first = found[0]
+        out.append(RuleFindings(
+            rule_id, first.title, first.severity, first.category, first.remediation,
+            list(first.controls),
+            [FindingRow(f.resource.kind, f.resource.id, f.message, f.waived, f.waiver)
+             for f in found]))
+    return out
+
+
+def build_context(result: ResultDocument, snapshot: LoadedSnapshot,
+                  rules: Sequence[RuleMeta], *, generated_at: datetime,
+                  provenance_exempt: frozenset[str] = frozenset()) -> ReportContext:
+    """The whole view model of one report.
+
+    provenance_exempt is the policy data lineage.provenance_exempt_types, so that the
+    inventory's "lineage missing" agrees with the lineage rules (agents and foundation
+    models are not asked for preprocessing or a training job).
+    """
+    index = _Index(result, snapshot)
+    registry = index.model.registry
+    catalog = sorted(rules, key=lambda r: (CATEGORIES.index(r.category), _natural(r.id)))
+    statuses = {r.id: _rule_status(r, index) for r in catalog}
+    categories = _categories(result, list(statuses.values()))
+    s = result.summary
+    tool = f"{result.tool.name} {result.tool.version}"
+    weasy = weasyprint_version()
+    result_json = result.to_json().encode("utf-8")
+    origin = snapshot.origin   # "<stdin>" for standard input
+    snapshot_file = "SNAPSHOT" if origin.startswith("<") else shlex.quote(PurePath(origin).name)
+    return ReportContext(
+        title=f"ALM compliance report: {registry.name}",
+        description=(f"Policy compliance of the model registry {registry.name} as captured "
+                     f"at {registry.captured_at}: verdict {s.verdict}, {s.findings} findings"
+                     f", {s.waived} waived, {s.rules_evaluated} rules over "
+                     f"{s.resources_checked} resources."),
+        generator=f"{tool} (WeasyPrint {weasy})",
+        organization=registry.organization, registry=registry.name, source=registry.source,
+        captured_at=registry.captured_at, generated_at=rfc3339(generated_at), tool=tool,
+        engine=f"{result.engine.name} {result.engine.version}",
+        policies_revision=result.policies.revision, policies_digest=result.policies.digest,
+        snapshot_digest=result.snapshot.digest, verdict=s.verdict, fail_on=s.fail_on,
+        findings_total=s.findings, waived_total=s.waived, rules_evaluated=s.rules_evaluated,
+        resources_checked=s.resources_checked,
+        resource_counts=[Count(k, len(v)) for k, v in index.checked.items()],
+        severities=[Count(k, s.by_severity.get(k, 0)) for k in SEVERITIES],
+        categories=categories, chart_svg=category_chart(categories),
+        controls=_controls(catalog, statuses),
+        endpoints=_endpoints(index, provenance_exempt),
+        models=_models(index),
+        findings=_findings(result),
+        expired_waivers=list(result.waivers.expired) if result.waivers else [],
+        unmatched_waivers=list(result.waivers.unmatched) if result.waivers else [],
+        catalog=catalog,
+        verification=Verification(
+            snapshot_file=snapshot_file, digest_script=DIGEST_SCRIPT,
+            result_sha256=hashlib.sha256(result_json).hexdigest(),
+            attachment=RESULT_ATTACHMENT, fail_on=s.fail_on),
+    )

@@ -1,0 +1,425 @@
+"""Compliance reports (PDF/A and HTML): what an auditor reads, checked on the output itself.
+
+The PDF is rendered once per module through the command line (a real process, as a user
+runs it) and examined with pypdf and pdftoppm: the facts are in its text, page 1 is not
+blank, the embedded result document is the scan's JSON byte for byte, hostile snapshot
+text stays text, the metadata is set, and the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pypdf
+import pytest
+from PIL import Image
+
+from checker import __version__
+from checker.sources.file import FileSource
+from conftest import SAMPLES, run_cli
+from reports.chart import category_chart
+from reports.context import DIGEST_SCRIPT, RESULT_ATTACHMENT, CategoryRow, weasyprint_version
+
+# Where the HarfBuzz-Subset library is missing, WeasyPrint falls back to fontTools and
+# says so; the output is the same (and reproducible: see reports/pdf.py).
+pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+
+MESSY = SAMPLES / "messy.yaml"
+GENERATED_AT = "2026-11-21T09:30:00Z"
+HOSTILE = '<img src="file:///etc/passwd">'
+HOSTILE_LINK = '<link href="http://attacker.example/x.css">'
+# One accepted finding and one waiver that matches nothing, so both waiver paths render.
+WAIVED = ("ALM-ROLL-001", "fraud-scoring-prod/Fraud_Detector_XGB@3.1.0")
+WAIVERS = {"waivers": [
+    {"rule_id": WAIVED[0], "resource": WAIVED[1],
+     "justification": "Emergency fix for a false-positive spike; canary skipped (INC-4711).",
+     "approved_by": "cro@contoso.com", "approved_at": "2026-11-10T09:00:00Z",
+     "expires_at": "2026-12-10T09:00:00Z"},
+    {"rule_id": "ALM-MON-001", "resource": "no-such-endpoint/*",
+     "justification": "Left over from the 2025 migration.",
+     "approved_by": "cro@contoso.com", "approved_at": "2026-11-10T09:00:00Z",
+     "expires_at": "2026-12-10T09:00:00Z"}]}
+
+
+@dataclass
+class Rendered:
+    pdf: Path
+    html: Path
+    pdf_bytes: bytes
+    html_text: str
+    waivers: Path
+    stderr: str
+    code: int
+
+
+def _env_without_epoch() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+
+
+def render(out: Path, waivers: Path, *extra: str) -> Rendered:
+    pdf, html = out / "report.pdf", out / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "checker", "report", str(MESSY), "-o", str(pdf), "--html",
+         str(html), "--generated-at", GENERATED_AT, "--waivers", str(waivers), *extra],
+        capture_output=True, timeout=300, cwd=SAMPLES.parent,
+        env={**_env_without_epoch(), "NO_COLOR": "1"})
+    stderr = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode in (0, 1), stderr
+    return Rendered(pdf, html, pdf.read_bytes(), html.read_text(encoding="utf-8"), waivers,
+                    stderr, proc.returncode)
+
+
+@pytest.fixture(scope="module")
+def waivers_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("waivers") / "waivers.json"
+    path.write_text(json.dumps(WAIVERS))
+    return path
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory: pytest.TempPathFactory, waivers_file: Path) -> Rendered:
+    return render(tmp_path_factory.mktemp("report"), waivers_file)
+
+
+@pytest.fixture(scope="module")
+def reader(messy: Rendered) -> pypdf.PdfReader:
+    return pypdf.PdfReader(messy.pdf)
+
+
+@pytest.fixture(scope="module")
+def pdf_text(reader: pypdf.PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture(scope="module")
+def snapshot_doc() -> dict:
+    return FileSource(MESSY).load().document
+
+
+@pytest.fixture(scope="session")
+def pdftoppm() -> str:
+    found = shutil.which("pdftoppm")
+    if found is None:
+        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
+            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but pdftoppm is missing (apt-get install "
+                        "poppler-utils)")
+        pytest.skip("pdftoppm not installed (poppler-utils): cannot rasterize the PDF")
+    return found
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace: long digests and URIs wrap anywhere in the layout."""
+    return re.sub(r"\s+", "", text)
+
+
+def production_facts(document: dict) -> tuple[set[str], set[str]]:
+    """Production endpoint names and the digests of the datasets their serving versions
+    name in their lineage (what the inventory must show)."""
+    endpoints = {d["endpoint"] for d in document["deployments"]
+                 if d["environment"] == "production"}
+    serving = {(d["model"], d["version"]) for d in document["deployments"]
+               if d["endpoint"] in endpoints and d["traffic_percent"] > 0}
+    datasets = {(d["name"], d["version"]): d.get("digest") for d in document["datasets"]}
+    digests = set()
+    for model in document["models"]:
+        for version in model.get("versions", ()):
+            if (model["name"], version["version"]) not in serving:
+                continue
+            lineage = version.get("lineage") or {}
+            for ref in lineage.get("training_data", []) + lineage.get("evaluation_data", []):
+                digest = datasets.get((ref["dataset"], ref["version"]))
+                if digest:
+                    digests.add(digest)
+    return endpoints, digests
+
+
+# ------------------------------------------------------------------------------- content
+
+def test_pdf_text_has_endpoints_dataset_digests_and_finding_rules(messy: Rendered,
+                                                                  pdf_text: str,
+                                                                  snapshot_doc: dict):
+    text = squeeze(pdf_text)
+    endpoints, digests = production_facts(snapshot_doc)
+    assert len(endpoints) == 8 and len(digests) >= 10
+    for name in endpoints:
+        assert name in text, name
+    for digest in digests:
+        assert digest in text, digest
+    result = json.loads(run_cli("scan", str(MESSY), "--format", "json", "--waivers",
+                                str(messy.waivers)).stdout)
+    for finding in result["findings"]:
+        assert finding["rule_id"] in text
+    for needle in ("Executivesummary", "Controls", "Productioninventoryandlineage",
+                   "Modellifecycle", "Findingsandremediation", "Rulecatalog", "Howtoverify",
+                   "contoso-foundry-legacy", "ContosoBank", result["snapshot"]["digest"],
+                   result["policies"]["digest"], f"almguard{__version__}"):
+        assert needle in text, needle
+
+
+def test_inventory_says_plainly_where_lineage_is_missing(pdf_text: str):
+    text = squeeze(pdf_text)
+    assert "churn-predictor@2.0.0:notraining-datalineagerecorded" in text
+    assert "lineagemissing" in text.lower() and "lineagecomplete" in text.lower()
+    # credit-risk-prod serves two versions: both are traced
+    assert "credit-risk-scorer@1.2.0" in text and "credit-risk-scorer@1.1.0" in text
+
+
+def test_running_header_footer_and_page_numbers(reader: pypdf.PdfReader):
+    pages = len(reader.pages)
+    second = squeeze(reader.pages[1].extract_text())
+    last = squeeze(reader.pages[-1].extract_text())
+    assert "contoso-foundry-legacy" in second and f"Page2of{pages}" in second
+    assert f"Page{pages}of{pages}" in last
+    # A4 portrait, except the lifecycle's landscape pages
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height)))
+             for p in reader.pages}
+    assert (595, 842) in sizes and sizes <= {(595, 842), (842, 595)}
+
+
+def test_waived_finding_is_shown_waived_with_its_waiver(pdf_text: str, messy: Rendered):
+    text = squeeze(pdf_text)
+    assert squeeze("Emergency fix for a false-positive spike; canary skipped (INC-4711).") in text
+    assert "waived" in pdf_text.lower() and "cro@contoso.com" in text
+    assert "no-such-endpoint/*" in text      # the unused waiver is listed
+    assert "1 waived" in messy.stderr
+
+
+def test_page_one_renders_to_a_picture_that_is_not_blank(messy: Rendered, pdftoppm: str,
+                                                         tmp_path: Path):
+    subprocess.run([pdftoppm, "-r", "40", "-png", "-f", "1", "-l", "1", str(messy.pdf),
+                    str(tmp_path / "page")], check=True, timeout=60)
+    (png,) = tmp_path.glob("page*.png")
+    image = Image.open(png).convert("L")
+    inked = sum(image.histogram()[:200])
+    assert inked / (image.width * image.height) > 0.05, "page 1 is (nearly) blank"
+
+
+# ------------------------------------------------------------------------------- integrity
+
+def test_embedded_result_is_the_scan_json_byte_for_byte(reader: pypdf.PdfReader,
+                                                        messy: Rendered, pdf_text: str):
+    attachments = reader.attachments
+    assert list(attachments) == [RESULT_ATTACHMENT]
+    (embedded,) = attachments[RESULT_ATTACHMENT]
+    scan = run_cli("scan", str(MESSY), "--format", "json", "--waivers", str(messy.waivers))
+    assert scan.code == 1
+    assert embedded == scan.stdout.encode("utf-8")
+    assert json.loads(embedded)["summary"]["waived"] == 1
+    # the report prints the attachment's SHA-256 for `sha256sum` to check
+    assert hashlib.sha256(embedded).hexdigest() in squeeze(pdf_text)
+
+
+def test_pdf_is_pdf_a_3b_with_the_attachment_associated(reader: pypdf.PdfReader):
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data()
+    rdf = ET.fromstring(xmp.split(b"?>", 1)[1].rsplit(b"<?xpacket", 1)[0])
+    ns = "{http://www.aiim.org/pdfa/ns/id/}"
+    parts = [d.get(f"{ns}part") for d in rdf.iter() if d.get(f"{ns}part")]
+    conformance = [d.get(f"{ns}conformance") for d in rdf.iter()
+                   if d.get(f"{ns}conformance")]
+    assert parts == ["3"] and conformance == ["B"]
+    assert reader.pdf_header == "%PDF-1.7"
+    assert "/OutputIntents" in root
+    (spec,) = [ref.get_object() for ref in root["/AF"]]
+    assert spec["/AFRelationship"] == "/Source" and spec["/F"] == RESULT_ATTACHMENT
+
+
+def test_pdf_metadata(reader: pypdf.PdfReader):
+    meta = reader.metadata
+    assert meta["/Title"] == "ALM compliance report: contoso-foundry-legacy"
+    assert meta["/Subject"].startswith("Policy compliance of the model registry "
+                                       "contoso-foundry-legacy")
+    assert meta["/Creator"] == f"almguard {__version__} (WeasyPrint {weasyprint_version()})"
+    assert meta["/Producer"].startswith("WeasyPrint")
+    assert meta["/CreationDate"] == meta["/ModDate"] == "D:20261121093000Z"
+
+
+def test_same_inputs_give_identical_pdf_and_html(messy: Rendered, waivers_file: Path,
+                                                 tmp_path: Path):
+    again = render(tmp_path, waivers_file)
+    assert again.pdf_bytes == messy.pdf_bytes
+    assert again.html_text == messy.html_text
+
+
+def test_generated_at_changes_the_dates_and_nothing_else_of_the_result(messy: Rendered,
+                                                                       tmp_path: Path):
+    html = tmp_path / "r.html"
+    run = run_cli("report", str(MESSY), "--html", str(html), "--waivers", str(messy.waivers),
+                  "--generated-at", "2027-01-02T03:04:05+01:00")
+    assert run.code == 1
+    text = html.read_text(encoding="utf-8")
+    assert "2027-01-02T02:04:05Z" in text and GENERATED_AT not in text
+    assert text.replace("2027-01-02T02:04:05Z", GENERATED_AT).replace(
+        "2027-01-02 02:04:05 UTC", "2026-11-21 09:30 UTC") == messy.html_text
+
+
+def test_generation_time_from_source_date_epoch(tmp_path: Path):
+    html = tmp_path / "r.html"
+    proc = subprocess.run([sys.executable, "-m", "checker", "report", str(MESSY), "--html",
+                           str(html)], capture_output=True, timeout=120,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": "1795000000"})
+    assert proc.returncode == 1
+    assert '<meta name="dcterms.created" content="2026-11-18T11:06:40Z">' in html.read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--generated-at", "2026-11-21 09:30"], "not an RFC 3339 time"),
+    (["--generated-at", "2026-11-21T09:30:00"], "not an RFC 3339 time"),
+])
+def test_bad_generation_time_is_one_line_and_exit_2(cli, tmp_path: Path, args, message):
+    run = cli("report", str(MESSY), "--html", str(tmp_path / "r.html"), *args)
+    assert run.code == 2 and message in run.stderr and len(run.stderr.splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_bad_source_date_epoch_is_refused(tmp_path: Path):
+    proc = subprocess.run([sys.executable, "-m", "checker", "report", str(MESSY), "--html",
+                           str(tmp_path / "r.html")], capture_output=True, timeout=120,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": "yesterday"})
+    assert proc.returncode == 2 and b"SOURCE_DATE_EPOCH" in proc.stderr
+
+
+def test_report_needs_an_output_and_a_pdf_name_for_the_pdf(cli, tmp_path: Path):
+    run = cli("report", str(MESSY))
+    assert run.code == 2 and "-o FILE" in run.stderr
+    run = cli("report", str(MESSY), "-o", str(tmp_path / "report.html"))
+    assert run.code == 2 and "use --html FILE" in run.stderr
+
+
+# ------------------------------------------------------------------------------- safety
+
+def test_hostile_description_is_inert_visible_text(messy: Rendered, pdf_text: str):
+    # the PDF shows the markup as text ...
+    assert squeeze(HOSTILE) in squeeze(pdf_text)
+    assert squeeze(HOSTILE_LINK) in squeeze(pdf_text)
+    # ... and the HTML escapes it: no element came from the snapshot
+    html = messy.html_text
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    assert "&lt;link href=&#34;http://attacker.example/x.css&#34;&gt;" in html
+    assert "<img" not in html and "<link" not in html and "<script" not in html
+    assert re.findall(r'\ssrc="', html) == []
+    assert all(href.startswith("#") for href in re.findall(r'\shref="([^"]*)"', html))
+
+
+def test_pdf_rendering_of_the_hostile_sample_fetches_nothing(messy: Rendered):
+    """In process, with the recording fetcher: laying out the report asks for no URL."""
+    from reports import build_context, render_html
+    from reports.pdf import AssetFetcher, render_pdf
+    from reports.timestamp import parse_rfc3339
+    from checker.policyset import load_policies
+    from checker.results import parse_result
+
+    result = parse_result(run_cli("scan", str(MESSY), "--format", "json", "--waivers",
+                                  str(messy.waivers)).stdout)
+    snapshot = FileSource(MESSY).load()
+    policies = load_policies([], [])
+    exempt = frozenset(policies.data["almguard"]["config"]["lineage"]["provenance_exempt_types"])
+    context = build_context(result, snapshot, tuple(policies.rules.values()),
+                            generated_at=parse_rfc3339(GENERATED_AT), provenance_exempt=exempt)
+    html = render_html(context)
+    assert html == messy.html_text       # the CLI renders exactly this view model
+    from checker.resources import templates_dir
+    fetcher = AssetFetcher(templates_dir())
+    output = render_pdf(html, generated_at=parse_rfc3339(GENERATED_AT),
+                        result_json=result.to_json(), attachment_name=RESULT_ATTACHMENT,
+                        fetcher=fetcher)
+    assert fetcher.attempts == [] and fetcher.refused == []
+    assert output.data == messy.pdf_bytes
+
+
+def test_url_fetcher_serves_only_packaged_assets(tmp_path: Path):
+    """Defence in depth: even markup that escaped escaping cannot read files or the net."""
+    from checker.resources import templates_dir
+    from reports.pdf import AssetFetcher, render_pdf
+    from reports.timestamp import parse_rfc3339
+
+    outside = tmp_path / "secret.css"
+    outside.write_text("body { color: red }")
+    root = templates_dir()
+    html = (f'<html><head><link rel="stylesheet" href="report.css">'
+            f'<link rel="stylesheet" href="http://attacker.example/x.css">'
+            f'<link rel="stylesheet" href="{outside.as_uri()}">'
+            f'<link rel="stylesheet" href="../reports/__init__.py">'
+            f'</head><body>{HOSTILE}<img src="https://attacker.example/pixel.png">'
+            f'<img src="data:image/png;base64,iVBORw0KGgo="><p>hello</p></body></html>')
+    fetcher = AssetFetcher(root)
+    output = render_pdf(html, generated_at=parse_rfc3339(GENERATED_AT), result_json="{}\n",
+                        attachment_name=RESULT_ATTACHMENT, fetcher=fetcher)
+    assert output.pages >= 1
+    assert (root / "report.css").as_uri() in fetcher.attempts
+    assert set(fetcher.attempts) - set(fetcher.refused) == {(root / "report.css").as_uri()}
+    refused = " ".join(fetcher.refused)
+    for url in ("file:///etc/passwd", "http://attacker.example/x.css", outside.as_uri(),
+                "https://attacker.example/pixel.png", "data:image/png"):
+        assert url in refused, url
+    assert "__init__.py" in refused
+
+
+# ------------------------------------------------------------------------------- HTML form
+
+def test_html_form_has_the_same_facts(messy: Rendered, snapshot_doc: dict):
+    html = messy.html_text
+    assert html.startswith("<!DOCTYPE html>") and "<style>" in html
+    endpoints, digests = production_facts(snapshot_doc)
+    for fact in endpoints | digests:
+        assert fact in html
+    for section in ("Executive summary", "Controls", "Production inventory and lineage",
+                    "Model lifecycle", "Findings and remediation", "Rule catalog",
+                    "How to verify this report", "<svg"):
+        assert section in html
+    assert f'content="almguard {__version__} (WeasyPrint' in html
+
+
+def test_scan_report_option_writes_the_report_and_keeps_the_scan(cli, tmp_path: Path):
+    html = tmp_path / "scan-report.html"
+    run = cli("scan", str(MESSY), "--format", "json", "--report", str(html),
+              "--generated-at", GENERATED_AT)
+    assert run.code == 1
+    assert json.loads(run.stdout)["summary"]["verdict"] == "fail"
+    assert "contoso-foundry-legacy" in html.read_text(encoding="utf-8")
+    bad = cli("scan", str(MESSY), "--report", str(tmp_path / "report.txt"))
+    assert bad.code == 2 and "name a .pdf or .html file" in bad.stderr
+
+
+def test_compliant_registry_reads_pass(cli, tmp_path: Path):
+    html = tmp_path / "ok.html"
+    run = cli("report", str(SAMPLES / "compliant.yaml"), "--html", str(html),
+              "--generated-at", GENERATED_AT)
+    assert run.code == 0
+    text = html.read_text(encoding="utf-8")
+    assert "PASS" in text and "No findings" in text
+    assert "Every version serving a production endpoint traces" in text
+    assert "lineage complete" in text and "lineage missing</span>" not in text
+
+
+# ------------------------------------------------------------------------------- pieces
+
+def test_digest_recipe_in_the_report_recomputes_the_snapshot_digest(messy: Rendered):
+    assert DIGEST_SCRIPT in messy.html_text.replace("&#34;", '"').replace("&#39;", "'")
+    proc = subprocess.run([sys.executable, "-", str(MESSY)], input=DIGEST_SCRIPT.encode(),
+                          capture_output=True, check=True, timeout=60)
+    digest = "sha256:" + hashlib.sha256(proc.stdout).hexdigest()
+    assert digest == FileSource(MESSY).load().digest
+    assert digest in messy.html_text
+
+
+def test_chart_is_deterministic_escaped_svg():
+    rows = [CategoryRow("lineage", 2, 0, 50, 2), CategoryRow("<script>", 0, 0, 0, 0),
+            CategoryRow("approval", 0, 1, 10, 0)]
+    svg = category_chart(rows)
+    assert svg == category_chart(rows)
+    root = ET.fromstring(str(svg))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "<script>" in texts and "96 %  (2 of 50 checks failing)" in texts
+    assert "no resources to check" in texts and "100 %  (0 of 10 checks failing)" in texts
+    assert "<script>" not in str(svg)
