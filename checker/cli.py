@@ -173,6 +173,27 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="FILE", help="default: almguard-bundle.tar.gz")
     _policy_args(build)
 
+    imp = sub.add_parser("import", help="write a snapshot from a registry's exports")
+    imp_sub = imp.add_subparsers(dest="import_command", required=True, metavar="SOURCE")
+    azureml = imp_sub.add_parser(
+        "azureml", help="Azure ML / Microsoft Foundry: saved `az ml` JSON output",
+        description="Map the JSON that `az ml model/data/job/online-endpoint/"
+        "online-deployment show|list` print, saved in DIR (models.json or models/*.json, "
+        "data.json, jobs/*.json, endpoints/*.json, deployments/*.json), to a snapshot-v1 "
+        "document. What Azure does not store (digests, approvals, rollout history) is left "
+        "absent for the policies to report. Exit 2 on a malformed export; the output is "
+        "then not written.")
+    azureml.add_argument("--from", dest="from_dir", required=True, type=Path, metavar="DIR",
+                         help="directory of saved `az ml` output")
+    azureml.add_argument("--output", "-o", type=Path, metavar="FILE",
+                         help="snapshot file: JSON if it ends in .json, else YAML "
+                         "(default: YAML on standard output)")
+    azureml.add_argument("--registry-name", metavar="NAME",
+                         help="registry.name (default: the workspace name in the ids)")
+    azureml.add_argument("--captured-at", metavar="TIME",
+                         help="registry.captured_at, RFC 3339 (default: now, UTC)")
+    azureml.add_argument("--organization", metavar="NAME", help="registry.organization")
+
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     _policy_args(rules)
@@ -354,6 +375,29 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .snapshot import _rfc3339
+    from .sources.azureml import AzureMLExportSource, render
+    if args.captured_at is not None:
+        try:
+            _rfc3339(args.captured_at)
+        except ValueError as exc:
+            raise UsageError(f"--captured-at {args.captured_at!r}: {exc}") from None
+    source = AzureMLExportSource(args.from_dir, registry_name=args.registry_name,
+                                 captured_at=args.captured_at,
+                                 organization=args.organization)
+    snapshot = source.load()
+    text = render(snapshot, args.output.suffix if args.output else "")
+    _write(text, args.output)
+    doc = snapshot.document
+    versions = sum(len(m.get("versions", ())) for m in doc["models"])
+    print(f"almguard: imported {len(doc['models'])} models ({versions} versions), "
+          f"{len(doc['datasets'])} datasets, {len(doc['deployments'])} deployments from "
+          f"{args.from_dir}" + (f"; wrote {args.output}" if args.output else ""),
+          file=sys.stderr)
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     if args.versions < 1 or not 0 <= args.violations <= 1:
         raise UsageError("--versions must be at least 1 and --violations between 0 and 1")
@@ -363,7 +407,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"scan": cmd_scan, "gate": cmd_gate, "lineage": cmd_lineage, "rules": cmd_rules,
-            "generate": cmd_generate, "bundle": cmd_bundle, "report": cmd_report}
+            "generate": cmd_generate, "bundle": cmd_bundle, "report": cmd_report,
+            "import": cmd_import}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

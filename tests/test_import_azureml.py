@@ -1,0 +1,301 @@
+"""`almguard import azureml`: saved `az ml` JSON output → a snapshot-v1 document."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+from checker.errors import SnapshotError
+from checker.sources.azureml import AzureMLExportSource
+from checker.sources.file import FileSource
+
+FIXTURE = ROOT / "tests" / "fixtures" / "azureml"
+CAPTURED = "2026-11-20T08:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return AzureMLExportSource(FIXTURE, captured_at=CAPTURED).load().document
+
+
+def version_of(document: dict, model: str, version: str) -> dict:
+    entry = next(m for m in document["models"] if m["name"] == model)
+    return next(v for v in entry["versions"] if v["version"] == version)
+
+
+def deployments_of(document: dict, endpoint: str) -> dict[str, dict]:
+    return {d["tags"]["azureml.deployment"]: d for d in document["deployments"]
+            if d["endpoint"] == endpoint}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A writable copy of the fixture workspace, to break."""
+    target = tmp_path / "export"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+# --- the mapping ---------------------------------------------------------------------------
+
+def test_registry_comes_from_the_workspace_in_the_ids(document):
+    registry = document["registry"]
+    assert registry["name"] == "contoso-ml-prod"
+    assert registry["source"] == "azureml"
+    assert registry["captured_at"] == CAPTURED
+    assert registry["tags"]["azureml.resource_group"] == "rg-contoso-ml-weu"
+
+
+def test_models_and_versions_are_mapped(document):
+    names = [m["name"] for m in document["models"]]
+    assert names == ["credit-risk-scorer", "fraud-detector", "support-ticket-router"]
+    credit = document["models"][0]
+    # model-level fields from the almguard.* tag convention (container tags)
+    assert (credit["owner"], credit["risk_tier"], credit["type"]) == (
+        "risk-ml@contoso.com", "high", "custom")
+    assert credit["description"].startswith("Probability of default")
+    assert [v["version"] for v in credit["versions"]] == ["2.0.0", "2.1.0", "2.2.0"]
+    v210 = version_of(document, "credit-risk-scorer", "2.1.0")
+    assert v210["stage"] == "production"
+    assert v210["created_at"] == "2026-09-28T10:31:09.554012+00:00"
+    assert v210["created_by"] == "Alice Meyer"
+    assert v210["artifact"]["uri"].endswith("dcid.credit-risk-train-2609a/model")
+    assert "digest" not in v210["artifact"]  # Azure stores none: never invented
+    assert v210["tags"]["ticket"] == "ML-1423"
+    assert version_of(document, "credit-risk-scorer", "2.0.0")["stage"] == "archived"
+    # owner/risk tier from the newest version's tags when the container has none
+    fraud = document["models"][1]
+    assert (fraud["owner"], fraud["risk_tier"]) == ("fraud-analytics@contoso.com", "high")
+    assert "type" not in fraud
+
+
+def test_unknown_azure_stage_keeps_the_default_and_the_raw_value(document):
+    router = version_of(document, "support-ticket-router", "1")
+    assert "stage" not in router  # development by default
+    assert router["tags"]["azureml.stage"] == "Preview"
+
+
+def test_lineage_follows_job_name_to_the_job_inputs(document):
+    lineage = version_of(document, "credit-risk-scorer", "2.1.0")["lineage"]
+    assert lineage["training_data"] == [{"dataset": "loan-applications", "version": "6"}]
+    # inputs named *eval*/*test*/*valid* are evaluation data
+    assert lineage["evaluation_data"] == [
+        {"dataset": "loan-applications-holdout", "version": "6"}]
+    assert lineage["training_job"] == {
+        "id": "credit-risk-train-2609a",
+        "code_ref": "https://github.com/contoso/credit-risk-models.git@"
+                    "9f1e3c7a2b4d6e8f0a1c3e5b7d9f2a4c6e8b0d1f",
+        "environment": "azureml:credit-risk-train-env:12"}
+
+
+def test_tag_overrides_the_input_role_and_datastore_inputs_stay_visible(document):
+    fraud = version_of(document, "fraud-detector", "2")
+    lineage = fraud["lineage"]
+    assert lineage["training_data"] == [{"dataset": "card-transactions", "version": "14"}]
+    # `out_of_time` does not match the heuristic; the job tag almguard.input.out_of_time says
+    assert lineage["evaluation_data"] == [{"dataset": "card-transactions-oot", "version": "14"}]
+    assert lineage["training_job"]["code_ref"] == "c41d0b9e7a2f58d3e6b1a0c9f8e7d6c5b4a39281"
+    # a datastore URI is no dataset version: kept as a tag, not turned into a fake reference
+    assert fraud["tags"]["azureml.input.merchant_lookup"].startswith("azureml://datastores/")
+
+
+def test_a_job_without_its_export_leaves_only_the_job_id(document):
+    lineage = version_of(document, "credit-risk-scorer", "2.2.0")["lineage"]
+    assert lineage == {"training_job": {"id": "credit-risk-train-2611b"}}
+
+
+def test_data_assets_become_datasets(document):
+    datasets = {f"{d['name']}@{d['version']}": d for d in document["datasets"]}
+    assert set(datasets) == {"card-transactions@14", "card-transactions-oot@14",
+                             "loan-applications@6", "loan-applications@7",
+                             "loan-applications-holdout@6"}
+    loans = datasets["loan-applications@6"]
+    assert loans["uri"].endswith("/datastores/curated_lending/paths/loan-applications/v6/")
+    assert loans["created_by"] == "svc-lending-etl" and loans["personal_data"] is True
+    assert "digest" not in loans
+    assert datasets["loan-applications@7"]["digest"].startswith("sha256:3b7e")  # tag
+
+
+def test_endpoint_traffic_split_becomes_deployments(document):
+    credit = deployments_of(document, "credit-risk-prod")
+    assert {name: (d["model"], d["version"], d["traffic_percent"])
+            for name, d in credit.items()} == {
+        "blue": ("credit-risk-scorer", "2.1.0", 90),   # model given as a full id
+        "green": ("credit-risk-scorer", "2.2.0", 10),  # model given as azureml:n:v
+    }
+    blue = credit["blue"]
+    assert blue["environment"] == "production"
+    assert blue["deployed_at"] == "2026-10-01T08:15:30.402811+00:00"
+    assert blue["deployed_by"] == "Alice Meyer"
+    for absent in ("rollout", "monitoring", "content_safety"):
+        assert absent not in blue  # Azure keeps none of these: left for the policies
+    fraud = deployments_of(document, "fraud-detector-prod")
+    assert {n: (d["model"], d["version"], d["traffic_percent"]) for n, d in fraud.items()} == {
+        "default": ("fraud-detector", "2", 100)}
+
+
+def test_environment_tag_on_the_endpoint(workspace):
+    path = workspace / "endpoints" / "credit-risk-prod.json"
+    endpoint = json.loads(path.read_text())
+    endpoint["tags"]["almguard.environment"] = "staging"
+    del endpoint["traffic"]["green"]
+    path.write_text(json.dumps(endpoint))
+    document = AzureMLExportSource(workspace, captured_at=CAPTURED).load().document
+    credit = deployments_of(document, "credit-risk-prod")
+    assert {d["environment"] for d in credit.values()} == {"staging"}
+    assert credit["green"]["traffic_percent"] == 0  # absent from the split
+
+
+def test_registry_flags(workspace):
+    source = AzureMLExportSource(workspace, registry_name="contoso-foundry",
+                                 organization="Contoso Bank")
+    registry = source.load().document["registry"]
+    assert registry["name"] == "contoso-foundry"
+    assert registry["organization"] == "Contoso Bank"
+    assert registry["captured_at"].endswith("Z") and len(registry["captured_at"]) == 20
+
+
+# --- the command -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_import_writes_a_snapshot_that_scans(cli, tmp_path, suffix):
+    out = tmp_path / f"snapshot{suffix}"
+    run = cli("import", "azureml", "--from", str(FIXTURE), "-o", str(out),
+              "--captured-at", CAPTURED)
+    assert run.code == 0, run.stderr
+    assert run.stdout == ""
+    assert "3 models (6 versions), 5 datasets, 3 deployments" in run.stderr
+    text = out.read_text()
+    loaded = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    assert loaded["registry"]["source"] == "azureml"
+    assert FileSource(out).load().document == AzureMLExportSource(
+        FIXTURE, captured_at=CAPTURED).load().document
+
+    scan = cli("scan", str(out), "--format", "json")
+    assert scan.code in (0, 1), scan.stderr
+    findings = json.loads(scan.stdout)["findings"]
+    by_rule: dict[str, set[str]] = {}
+    for finding in findings:
+        by_rule.setdefault(finding["rule_id"], set()).add(finding["resource"]["id"])
+    # what Azure does not store is reported, not papered over
+    assert "credit-risk-scorer@2.1.0" in by_rule["ALM-REG-005"]  # no artifact digest
+    assert "fraud-detector@2" in by_rule["ALM-REG-005"]
+    assert "credit-risk-prod/credit-risk-scorer@2.1.0" in by_rule["ALM-ROLL-001"]  # no canary
+    assert "fraud-detector-prod/fraud-detector@2" in by_rule["ALM-ROLL-001"]
+    assert "credit-risk-prod/credit-risk-scorer@2.2.0" not in by_rule["ALM-ROLL-001"]  # 10 %
+    assert "loan-applications@6" in by_rule["ALM-LIN-003"]  # no dataset digest
+    assert "credit-risk-prod/credit-risk-scorer@2.2.0" in by_rule["ALM-LIN-001"]
+    # the 2.1.0 lineage came through the job
+    assert "credit-risk-prod/credit-risk-scorer@2.1.0" not in by_rule.get("ALM-LIN-001", set())
+
+
+def test_import_to_stdout_is_yaml(cli):
+    run = cli("import", "azureml", "--from", str(FIXTURE), "--captured-at", CAPTURED)
+    assert run.code == 0, run.stderr
+    assert yaml.safe_load(run.stdout)["registry"]["name"] == "contoso-ml-prod"
+
+
+def _break(workspace: Path, relative: str, change) -> Path:
+    path = workspace / relative
+    value = json.loads(path.read_text())
+    value = change(value)
+    path.write_text(value if isinstance(value, str) else json.dumps(value, indent=2))
+    return path
+
+
+def _drop(key, index=None):
+    def change(value):
+        (value[index] if index is not None else value).pop(key)
+        return value
+    return change
+
+
+def _set(key, new, index=None):
+    def change(value):
+        (value[index] if index is not None else value)[key] = new
+        return value
+    return change
+
+
+MALFORMED = [
+    ("data.json", lambda v: json.dumps(v)[:-20], "invalid JSON"),
+    ("models/fraud-detector.json", _drop("version", 0), "[0].version: required field missing"),
+    ("jobs/fraud-train-20261019.json", _drop("name"), "name: required field missing"),
+    ("deployments/credit-risk-prod.json", _set("model", "my-model", 1),
+     "[1].model: cannot tell the model version"),
+    ("deployments/credit-risk-prod.json", _set("endpoint_name", "elsewhere", 0),
+     "[0].endpoint_name: endpoint 'elsewhere' has no export"),
+    ("endpoints/credit-risk-prod.json", _set("traffic", {"blue": 90, "red": 10}),
+     "traffic.red: traffic names deployment 'red'"),
+    ("endpoints/credit-risk-prod.json", _set("traffic", {"blue": "90"}),
+     "traffic.blue: traffic share must be a number"),
+    ("models/credit-risk-scorer.json",
+     lambda v: [dict(v[0], creation_context={"created_at": "2026-11-12 15:02:47"})] + v[1:],
+     "[0].creation_context.created_at: not an RFC 3339 time"),
+    ("models.json", lambda v: [dict(v[0], tags={"almguard.risk_tier": "extreme"})] + v[1:],
+     '[0].tags["almguard.risk_tier"]: \'extreme\' is not one of high, limited, minimal'),
+    ("jobs/credit-risk-train-2609a.json", lambda v: dict(v, tags={"almguard.input.eval_data":
+                                                                   "holdout"}),
+     "tags[\"almguard.input.eval_data\"]: 'holdout' is not one of training, evaluation"),
+    ("data.json", lambda v: [1, 2], "[0]: expected an object"),
+    ("endpoints/fraud-detector-prod.json", lambda v: "42", "expected the JSON object or list"),
+]
+
+
+@pytest.mark.parametrize("relative,change,message", MALFORMED,
+                         ids=[m[2][:40] for m in MALFORMED])
+def test_malformed_export_is_one_line_and_writes_nothing(cli, workspace, tmp_path, relative,
+                                                         change, message):
+    path = _break(workspace, relative, change)
+    out = tmp_path / "snapshot.yaml"
+    out.write_text("previous snapshot\n")
+    run = cli("import", "azureml", "--from", str(workspace), "-o", str(out),
+              "--captured-at", CAPTURED)
+    assert run.code == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    assert lines[0].startswith(f"almguard: error: {path}"), lines[0]
+    assert message in lines[0], lines[0]
+    assert out.read_text() == "previous snapshot\n"  # not overwritten
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".snapshot")] == []
+
+
+def test_error_names_the_line_of_the_field(workspace):
+    path = _break(workspace, "models/fraud-detector.json", _set("version", [1], 1))
+    with pytest.raises(SnapshotError) as info:
+        AzureMLExportSource(workspace, captured_at=CAPTURED).load()
+    assert info.value.file == str(path) and info.value.path == "[1].version"
+    assert info.value.line is not None and '"version"' in (
+        path.read_text().splitlines()[info.value.line - 1])
+
+
+def test_missing_or_empty_directory_and_bad_flags(cli, tmp_path):
+    out = tmp_path / "s.yaml"
+    run = cli("import", "azureml", "--from", str(tmp_path / "nope"), "-o", str(out))
+    assert run.code == 2 and "not a directory" in run.stderr and not out.exists()
+    (tmp_path / "empty").mkdir()
+    run = cli("import", "azureml", "--from", str(tmp_path / "empty"), "-o", str(out))
+    assert run.code == 2 and "no Azure ML export found" in run.stderr and not out.exists()
+    run = cli("import", "azureml", "--from", str(FIXTURE), "-o", str(out),
+              "--captured-at", "2026-11-20 08:00")
+    assert run.code == 2 and "--captured-at" in run.stderr and not out.exists()
+
+
+def test_workspace_name_needed_when_no_id_tells_it(cli, tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "data.json").write_text(json.dumps([{"name": "d", "version": "1",
+                                                   "path": "azureml://datastores/x/paths/d"}]))
+    run = cli("import", "azureml", "--from", str(export))
+    assert run.code == 2 and "--registry-name" in run.stderr
+    run = cli("import", "azureml", "--from", str(export), "--registry-name", "ws",
+              "--captured-at", CAPTURED)
+    assert run.code == 0, run.stderr
+    assert yaml.safe_load(run.stdout)["datasets"] == [
+        {"name": "d", "version": "1", "uri": "azureml://datastores/x/paths/d"}]
