@@ -113,6 +113,8 @@ def main() -> int:
     parser.add_argument("--report", action="store_true",
                         help="time `almguard report` (PDF) on samples/messy.yaml and the "
                         "generated sizes instead of the scan")
+    parser.add_argument("--compare-opa", action="store_true",
+                        help="also scan each size on a warm OPA server and print the ratio")
     parser.add_argument("--engine-args", nargs=argparse.REMAINDER, default=[],
                         help="extra arguments for almguard scan (e.g. --workers 1)")
     args = parser.parse_args()
@@ -120,6 +122,9 @@ def main() -> int:
         report_bench(args.sizes or [1000], args.engine_args)
         return 0
     args.sizes = args.sizes or [1000, 10_000, 100_000]
+    if args.compare_opa:
+        compare_opa(args.sizes)
+        return 0
     print(f"{'versions':>9} {'MB':>7} {'load s':>7} {'eval s':>7} {'total s':>8} "
           f"{'peak MiB':>9}")
     for size in args.sizes:
@@ -129,6 +134,25 @@ def main() -> int:
               f"{m.get('evaluate', 0):>7.2f} {m['wall']:>8.2f} {m['peak_mib']:>9.0f}",
               flush=True)
     return 0
+
+
+def compare_opa(sizes: list[int]) -> None:
+    """Evaluation time on the embedded engine and on a warm OPA server (policies already
+    pushed, so only evaluation is timed), and their ratio."""
+    from checker.engines.opa import OpaEngine
+    from checker.policyset import load_policies
+
+    with OpaEngine() as warm:  # a private server on loopback, kept up for every size
+        warm.load(load_policies())
+        print(f"OPA {warm.version()} at {warm.url}")
+        print(f"{'versions':>9} {'regorus s':>10} {'opa s':>8} {'opa/regorus':>12}")
+        for size in sizes:
+            path = snapshot(size)
+            embedded = measure(path, [])
+            served = measure(path, ["--engine", "opa", "--opa-url", warm.url])
+            ratio = served.get("evaluate", 0) / max(embedded.get("evaluate", 0), 1e-9)
+            print(f"{size:>9,} {embedded.get('evaluate', 0):>10.2f} "
+                  f"{served.get('evaluate', 0):>8.2f} {ratio:>12.2f}", flush=True)
 
 
 if __name__ == "__main__":
