@@ -209,13 +209,23 @@ def _write(text: str, output: Path | None) -> None:
 
 
 def _write_bytes(data: bytes, output: Path) -> None:
-    """Write beside the target and rename: a failure never leaves a half-written file."""
+    """Write a regular file beside the target and rename it into place, so a failure never
+    leaves a half-written file. Anything else that exists (/dev/null, a pipe, a terminal) is
+    written to directly: renaming over it would replace the device with a file."""
     try:
+        if output.exists() and not output.is_file():
+            with open(output, "wb") as handle:
+                handle.write(data)
+            return
         output.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, output)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, output)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise AlmguardError(f"cannot write output: {exc.strerror}", file=str(output)) from None
 

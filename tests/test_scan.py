@@ -159,3 +159,21 @@ def test_rules_command_lists_the_catalog(cli):
     rules = json.loads(run.stdout)
     assert run.code == 0 and len(rules) >= 30
     assert all({"id", "severity", "category", "title", "controls"} <= set(r) for r in rules)
+
+
+def test_output_to_a_device_writes_through_and_keeps_the_device(cli, tmp_path: Path):
+    import os
+    import stat
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(generate(5, violations=0.0)))
+    import threading
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    run = cli("scan", str(path), "--format", "json", "--output", str(fifo))
+    reader.join(timeout=60)
+    assert run.code == 0, run.stderr
+    assert json.loads(received[0])["summary"]["verdict"] == "pass"
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # not replaced by a regular file

@@ -36,9 +36,15 @@ deny contains finding if {
 	some id, entry in snapshot.versions_by_id
 	retirement := entry.version.retirement
 	some field in data.almguard.config.retirement.record_fields
-	object.get(retirement, field, "") == ""
+	not _recorded(object.get(retirement, field, ""))
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf("Retirement record of version '%s' lacks '%s'", [id, field]),
 	}
+}
+
+# A record field counts when it holds non-blank text.
+_recorded(value) if {
+	is_string(value)
+	trim_space(value) != ""
 }

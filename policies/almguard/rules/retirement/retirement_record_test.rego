@@ -61,3 +61,8 @@ test_record_fields_override if {
 	count(rule.deny) == 0 with input as _snapshot({"stage": "retired", "retirement": record})
 		with data.almguard.config.retirement.record_fields as ["retired_at", "reason"]
 }
+
+test_record_with_blank_reason_fails if {
+	record := object.union(_record, {"reason": "   "})
+	rule.deny == {_lacks("reason")} with input as _snapshot({"stage": "retired", "retirement": record})
+}

@@ -4,10 +4,11 @@
 #   A production deployment whose traffic share is above the canary share (by the model's risk
 #   tier, canary_max_percent) must show in its rollout history a canary step that lasted at least
 #   the minimum duration (canary_min_duration_hours). A canary step is a rollout entry with
-#   0 < traffic_percent <= the canary share; it lasts from its `at` until the next rollout entry
-#   (or until the snapshot's captured_at when it is the last entry). Each step is measured on its
-#   own: a step of exactly the minimum duration passes, one second less fails. A deployment above
-#   the share without any rollout history fails. The check is about the model version, so the
+#   0 < traffic_percent <= the canary share, before any step above the share (a canary after a
+#   full rollout does not count); it lasts from its `at` until the next rollout entry. A history
+#   that ends at a canary step does not explain the current share above it, so it fails. Each
+#   step is measured on its own: a step of exactly the minimum duration passes, one second less
+#   fails. A deployment above the share without any rollout history fails. The check is about the model version, so the
 #   first deployment on a brand-new endpoint needs a canary too. Deployments at or below the
 #   share, outside production, or naming a version the registry does not have (the registry
 #   rule's business) are not judged.
@@ -48,15 +49,21 @@ deny contains finding if {
 	}
 }
 
-# Some step of the rollout history is a canary that lasted at least min_ns.
+# Some step of the rollout history is a canary that lasted at least min_ns, before the
+# rollout first went above the canary share. A step ends when the next entry starts; the
+# last step cannot be the canary here, since the deployment now serves more than the
+# share and the history would not say when it went up.
 _has_canary(rollout, max_percent, min_ns) if {
 	some i, step in rollout
 	step.traffic_percent > 0
 	step.traffic_percent <= max_percent
-	_step_end_ns(rollout, i) - time.parse_rfc3339_ns(step.at) >= min_ns
+	not _above_share_before(rollout, i, max_percent)
+	time.parse_rfc3339_ns(rollout[i + 1].at) - time.parse_rfc3339_ns(step.at) >= min_ns
 }
 
-# A step ends when the next rollout entry starts; the last one lasts until now.
-_step_end_ns(rollout, i) := time.parse_rfc3339_ns(rollout[i + 1].at)
-
-_step_end_ns(rollout, i) := snapshot.now_ns if count(rollout) == i + 1
+# The rollout went above the canary share at some step before step i.
+_above_share_before(rollout, i, max_percent) if {
+	some j, earlier in rollout
+	j < i
+	earlier.traffic_percent > max_percent
+}

@@ -91,20 +91,30 @@ test_short_canary_steps_are_not_added_up if {
 	count(canary.deny) == 1 with input as _high([_deployment(100, rollout)])
 }
 
-test_long_canary_later_in_history_passes if {
+test_canary_after_a_rollout_above_the_share_does_not_count if {
+	# The version first went to 100 % without a canary; a later canary does not undo that.
 	rollout := [
 		_step(5, "2026-11-01T00:00:00Z"),
 		_step(100, "2026-11-01T01:00:00Z"),
 		_step(5, "2026-11-02T00:00:00Z"),
 		_step(50, "2026-11-04T00:00:00Z"),
 	]
+	count(canary.deny) == 1 with input as _high([_deployment(50, rollout)])
+}
+
+test_long_canary_after_a_short_one_passes if {
+	rollout := [
+		_step(5, "2026-11-01T00:00:00Z"),
+		_step(10, "2026-11-01T01:00:00Z"),
+		_step(50, "2026-11-04T00:00:00Z"),
+	]
 	count(canary.deny) == 0 with input as _high([_deployment(50, rollout)])
 }
 
-test_last_canary_step_lasts_until_now if {
-	# The history stops at the canary step: it has lasted until captured_at (19 days).
+test_history_ending_in_a_canary_does_not_explain_the_current_share if {
+	# The deployment serves 50 % but its history stops at 5 %: when it went up is unknown.
 	rollout := [_step(5, "2026-11-01T00:00:00Z")]
-	count(canary.deny) == 0 with input as _high([_deployment(50, rollout)])
+	count(canary.deny) == 1 with input as _high([_deployment(50, rollout)])
 }
 
 test_last_canary_step_shorter_than_minimum_until_now_fails if {
