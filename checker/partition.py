@@ -111,6 +111,6 @@ def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dic
     return parts
 
 
-def partition_inputs(document: dict[str, Any], *, batch_weight: int = 2000) -> list[str]:
-    """The partitions as JSON texts, ready for an engine."""
-    return [compact_json(p) for p in partition(document, batch_weight=batch_weight)]
+def partition_inputs(document: dict[str, Any], *, batch_weight: int = 2000) -> Iterator[str]:
+    """The partitions as JSON texts, ready for an engine, made one at a time."""
+    return (compact_json(p) for p in partition(document, batch_weight=batch_weight))

@@ -12,11 +12,12 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import PackageNotFoundError, version as dist_version
 from multiprocessing import get_context
-from typing import Any, Sequence
+from itertools import chain, islice
+from typing import Any, Iterable, Sequence
 
 from ..errors import EngineError, PolicyError
 from ..policyset import Module, PolicySet
-from .interface import QUERY, Engine, probe_input
+from .interface import QUERY, Engine, bounded_map, probe_input
 
 os.environ.setdefault("RUST_BACKTRACE", "0")
 
@@ -107,18 +108,21 @@ class EmbeddedEngine(Engine):
         self._engine = new_engine(policies.modules, policies.data)
         evaluate_one(self._engine, probe_input())  # surfaces unsafe vars, unknown functions
 
-    def evaluate(self, inputs: Sequence[str]) -> list[Any]:
+    def evaluate(self, inputs: Iterable[str]) -> list[Any]:
         if self._engine is None or self._policies is None:
             raise EngineError("engine used before policies were loaded")
-        if self._workers < 2 or len(inputs) < self._threshold:
-            return [evaluate_one(self._engine, text) for text in inputs]
+        stream = iter(inputs)
+        head = list(islice(stream, self._threshold))
+        if self._workers < 2 or len(head) < self._threshold:
+            return [evaluate_one(self._engine, text) for text in chain(head, stream)]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self._workers, mp_context=get_context("spawn"),
                 initializer=_init_worker,
                 initargs=(self._policies.modules, self._policies.data))
         try:
-            return list(self._pool.map(_work, inputs, chunksize=1))
+            return list(bounded_map(self._pool, _work, chain(head, stream),
+                                    window=2 * self._workers))
         except (PolicyError, EngineError):
             raise
         except Exception as exc:  # a worker died: fail closed

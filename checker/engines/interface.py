@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from types import TracebackType
-from typing import Any, Sequence
+from collections import deque
+from concurrent.futures import Executor, Future
+from typing import Any, Callable, Iterable, Iterator
 
 from ..policyset import PolicySet
 
@@ -30,8 +32,9 @@ class Engine(ABC):
         """Load modules and data, and check that every rule evaluates (raise PolicyError)."""
 
     @abstractmethod
-    def evaluate(self, inputs: Sequence[str]) -> list[Any]:
-        """Evaluate each JSON input; return the value of data.almguard.rules for each."""
+    def evaluate(self, inputs: Iterable[str]) -> list[Any]:
+        """Evaluate each JSON input (consumed lazily); return the value of
+        data.almguard.rules for each, in order."""
 
     def close(self) -> None:
         """Release processes or connections."""
@@ -48,3 +51,16 @@ def probe_input(captured_at: str = "2026-01-01T00:00:00Z") -> str:
     """A minimal valid snapshot: evaluating it once makes every rule body run its builtins."""
     return ('{"schema_version":1,"registry":{"name":"probe","captured_at":"%s"},'
             '"datasets":[],"models":[],"deployments":[]}' % captured_at)
+
+
+def bounded_map(executor: Executor, fn: Callable[[str], Any], items: Iterable[str],
+                window: int) -> Iterator[Any]:
+    """Like executor.map, but with at most `window` items in flight, so that a large scan
+    never holds every partition's input text at once."""
+    pending: deque[Future[Any]] = deque()
+    for item in items:
+        pending.append(executor.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

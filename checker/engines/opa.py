@@ -25,13 +25,13 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
 from ..errors import EngineError, PolicyError
 from ..metadata import package_of
 from ..policyset import Module, PolicySet
-from .interface import QUERY, Engine, probe_input
+from .interface import QUERY, Engine, bounded_map, probe_input
 
 try:
     import requests
@@ -292,11 +292,11 @@ class OpaEngine(Engine):
                               f"({QUERY} is undefined)")
         return result
 
-    def evaluate(self, inputs: Sequence[str]) -> list[Any]:
-        if self._workers < 2 or len(inputs) < 2:
+    def evaluate(self, inputs: Iterable[str]) -> list[Any]:
+        if self._workers < 2:
             return [self._query(text) for text in inputs]
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
-            return list(pool.map(self._query, inputs))
+            return list(bounded_map(pool, self._query, inputs, window=2 * self._workers))
 
     def close(self) -> None:
         self._client.close_connection()
