@@ -8,17 +8,18 @@ package almguard.lib.approval
 
 import rego.v1
 
-# Whether obj[key] holds a time string (absent and null are "not recorded").
+# Whether obj[key] holds a time string (absent is "not recorded").
 has_time(obj, key) if is_string(object.get(obj, key, null))
 
-# The approvals of a model version for one stage.
-approvals_for(version, stage) := [approval |
+# Whether a model version has an approval (dated or not) for one stage.
+approved_for(version, stage) if {
 	some approval in object.get(version, "approvals", [])
 	approval.stage == stage
-]
+}
 
 # When a model version was approved for one stage (nanoseconds; undated approvals left out).
 approval_times(version, stage) := {time.parse_rfc3339_ns(approval.approved_at) |
-	some approval in approvals_for(version, stage)
+	some approval in object.get(version, "approvals", [])
+	approval.stage == stage
 	has_time(approval, "approved_at")
 }

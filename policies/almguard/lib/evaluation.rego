@@ -8,12 +8,12 @@ package almguard.lib.evaluation
 
 import rego.v1
 
-# The required-metric entries for a model's effective risk tier (empty for an unknown tier).
-required_metrics(model) := object.get(
-	data.almguard.config.evaluation.required_metrics,
-	data.almguard.lib.snapshot.effective_tier(model),
-	[],
-)
+# The required-metric entries for a model's effective risk tier (the "tier" of its versions'
+# entries in data.almguard.lib.snapshot.versions_by_id; empty for an unknown tier).
+required_metrics(tier) := object.get(_required_metrics, tier, [])
+
+# Policy data read once, not on every call (a data reference costs more than a rule's).
+_required_metrics := data.almguard.config.evaluation.required_metrics
 
 # Whether obj[key] holds a time string (absent and null are "not recorded").
 has_time(obj, key) if is_string(object.get(obj, key, null))
@@ -24,12 +24,12 @@ evaluations_of(version, metric) := [evaluation |
 	evaluation.metric == metric
 ]
 
-# The results that decide a metric: the latest dated ones (all of them on a tie); if none of
-# the results is dated, every result (undated results cannot be ordered, so all must pass).
-# Undated results are ignored once a dated one exists.
-deciding_evaluations(version, metric) := latest if {
+# Of the recorded evaluations of one metric, the results that decide it: the latest dated ones
+# (all of them on a tie); if none of the results is dated, every result (undated results cannot
+# be ordered, so all must pass). Undated results are ignored once a dated one exists.
+deciding_evaluations(evaluations) := latest if {
 	dated := [evaluation |
-		some evaluation in evaluations_of(version, metric)
+		some evaluation in evaluations
 		has_time(evaluation, "evaluated_at")
 	]
 	count(dated) > 0
@@ -40,32 +40,35 @@ deciding_evaluations(version, metric) := latest if {
 	]
 }
 
-deciding_evaluations(version, metric) := all_results if {
-	all_results := evaluations_of(version, metric)
-	every evaluation in all_results {
+deciding_evaluations(evaluations) := evaluations if {
+	every evaluation in evaluations {
 		not has_time(evaluation, "evaluated_at")
 	}
 }
 
 # The bar a result is held to: its own threshold, else the configured default.
-threshold(evaluation, _) := evaluation.threshold if is_number(evaluation.threshold)
-
-threshold(evaluation, requirement) := requirement.threshold if not is_number(object.get(evaluation, "threshold", null))
+threshold(evaluation, requirement) := evaluation.threshold if {
+	is_number(evaluation.threshold)
+} else := requirement.threshold
 
 # The direction: the result's own higher_is_better, else the configured one, else true.
-higher_is_better(evaluation, _) := evaluation.higher_is_better if is_boolean(evaluation.higher_is_better)
-
-higher_is_better(evaluation, requirement) := object.get(requirement, "higher_is_better", true) if {
-	not is_boolean(object.get(evaluation, "higher_is_better", null))
-}
+higher_is_better(evaluation, requirement) := evaluation.higher_is_better if {
+	is_boolean(evaluation.higher_is_better)
+} else := object.get(requirement, "higher_is_better", true)
 
 # A result meets its bar at equality.
 meets_threshold(evaluation, requirement) if {
-	higher_is_better(evaluation, requirement) == true
-	evaluation.value >= threshold(evaluation, requirement)
+	higher := higher_is_better(evaluation, requirement)
+	bar := threshold(evaluation, requirement)
+	_meets(evaluation.value, bar, higher)
 }
 
-meets_threshold(evaluation, requirement) if {
-	higher_is_better(evaluation, requirement) == false
-	evaluation.value <= threshold(evaluation, requirement)
+_meets(value, bar, higher) if {
+	higher == true
+	value >= bar
+}
+
+_meets(value, bar, higher) if {
+	higher == false
+	value <= bar
 }

@@ -1,74 +1,102 @@
 # METADATA
 # title: Helpers of the lineage rules
 # description: >-
-#   Shared judgements of the lineage category: null-safe access to a version's lineage,
-#   which versions must have training-data lineage, which count as production, and when the
-#   provenance rules stay silent because the training-lineage rules already report a
-#   version that records no lineage at all. Call the functions by their full path
-#   (data.almguard.lib.lineage.f): the embedded engine does not resolve functions through
-#   imports.
+#   Shared judgements of the lineage category, computed once per evaluation as sets of
+#   version ids: which versions record no training-data lineage, which must have it, which
+#   count as production, and when the provenance rules stay silent because the
+#   training-lineage rules already report a version that records no lineage at all. Call the
+#   functions by their full path (data.almguard.lib.lineage.f): the embedded engine does not
+#   resolve functions through imports.
 package almguard.lib.lineage
 
 import rego.v1
 
 import data.almguard.lib.snapshot
 
-# The lineage object of a model version ({} when absent or written as null).
-lineage_of(version) := data.almguard.lib.registry.field(version, "lineage", {})
-
-# A lineage field of a model version (fallback when the lineage or the field is absent or null).
-lineage_field(version, key, fallback) := data.almguard.lib.registry.field(lineage_of(version), key, fallback)
-
-# Training-data references of a model version (empty when no lineage is recorded).
-training_refs(version) := lineage_field(version, "training_data", [])
-
-# Evaluation-data references of a model version.
-evaluation_refs(version) := lineage_field(version, "evaluation_data", [])
-
-# The version records no training data and its model type is not exempt from the
+# Versions that record no training data and whose model type is not exempt from the
 # training-data lineage requirement.
-missing_training_lineage(entry) if {
-	not data.almguard.lib.registry.field(entry.model, "type", "") in data.almguard.config.lineage.training_lineage_exempt_types
-	count(training_refs(entry.version)) == 0
+missing_training_lineage_ids contains id if {
+	exempt := data.almguard.config.lineage.training_lineage_exempt_types
+	some id, entry in snapshot.versions_by_id
+	count(object.get(entry.version, ["lineage", "training_data"], [])) == 0
+	not object.get(entry.model, "type", "") in exempt
 }
 
-# The version must have training-data lineage: it serves traffic, or it is at a stage that
-# requires lineage (lineage.required_stages).
-lineage_required(vid, _) if vid in snapshot.deployed_version_ids
+# Versions that must have training-data lineage: they serve traffic, or they are at a stage
+# that requires lineage (lineage.required_stages).
+lineage_required_ids contains id if {
+	versions := snapshot.versions_by_id
+	some id in snapshot.deployed_version_ids
+	versions[id]
+}
 
-lineage_required(_, entry) if entry.stage in data.almguard.config.lineage.required_stages
-
-# The training-lineage rules (ALM-LIN-001 or ALM-LIN-002) report this version.
-training_lineage_reported(vid, entry) if {
-	lineage_required(vid, entry)
-	missing_training_lineage(entry)
+lineage_required_ids contains id if {
+	some stage in data.almguard.config.lineage.required_stages
+	some id in snapshot.versions_at_stage[stage]
 }
 
 # The version records no lineage at all: no lineage object, or one whose fields are all
-# absent, null or empty.
-no_lineage(entry) if {
-	recorded := {key | some key, value in lineage_of(entry.version); not value in {null, [], {}}}
+# absent or empty.
+no_lineage(version) if {
+	recorded := {key | some key, value in object.get(version, "lineage", {}); not value in {[], {}}}
 	count(recorded) == 0
 }
 
-# No cascade: a version without any lineage that the training-lineage rules already report
-# gets only that finding, not also the preprocessing, training-job and base-model ones.
-silenced(vid, entry) if {
-	no_lineage(entry)
-	training_lineage_reported(vid, entry)
+# No cascade: a version without any lineage that the training-lineage rules (ALM-LIN-001 or
+# ALM-LIN-002) already report gets only that finding, not also the preprocessing,
+# training-job and base-model ones.
+silenced_ids contains id if {
+	some id in missing_training_lineage_ids
+	id in lineage_required_ids
+	no_lineage(snapshot.versions_by_id[id].version)
 }
 
-# The version counts as production: it is at a production stage (lineage.production_stages)
-# or it serves production traffic.
-production(vid, _) if vid in snapshot.production_version_ids
+# Versions that count as production: at a production stage (lineage.production_stages), or
+# serving production traffic.
+production_ids contains id if {
+	versions := snapshot.versions_by_id
+	some id in snapshot.production_version_ids
+	versions[id]
+}
 
-production(_, entry) if entry.stage in data.almguard.config.lineage.production_stages
+production_ids contains id if {
+	some stage in data.almguard.config.lineage.production_stages
+	some id in snapshot.versions_at_stage[stage]
+}
 
-# A production version whose model is trained by the organisation (type not in
-# lineage.provenance_exempt_types) and that is not silenced: it must record its
+# Production versions whose model is trained by the organisation (type not in
+# lineage.provenance_exempt_types) and that are not silenced: they must record their
 # preprocessing steps and training job.
-provenance_required(vid, entry) if {
-	production(vid, entry)
-	not data.almguard.lib.registry.field(entry.model, "type", "") in data.almguard.config.lineage.provenance_exempt_types
-	not silenced(vid, entry)
+provenance_required_ids contains id if {
+	exempt := data.almguard.config.lineage.provenance_exempt_types
+	versions := snapshot.versions_by_id
+	silenced := silenced_ids
+	some id in production_ids
+	not object.get(versions[id].model, "type", "") in exempt
+	not id in silenced
+}
+
+# A code reference pinned to a commit SHA or a digest (config lineage.pinned_code_ref_pattern).
+# While the configured pattern is the shipped one, an equivalent string test decides instead of
+# regex.match (why: see data.almguard.lib.registry): a 40- or 64-hex commit SHA or a sha256
+# digest, optionally after a prefix without a line break that ends in @, :, / or #.
+pinned_code_ref(code_ref) if {
+	_shipped_pin_pattern
+	prefix := trim_right(code_ref, "0123456789abcdef")
+	hex_digits := count(code_ref) - count(prefix)
+	hex_digits in {40, 64}
+	_pin_prefix(prefix)
+} else if {
+	not _shipped_pin_pattern
+	regex.match(data.almguard.config.lineage.pinned_code_ref_pattern, code_ref)
+}
+
+_shipped_pin_pattern if data.almguard.config.lineage.pinned_code_ref_pattern == "^(.*[@:/#])?([0-9a-f]{40}|[0-9a-f]{64}|sha256:[0-9a-f]{64})$"
+
+_pin_prefix(prefix) if prefix == ""
+
+_pin_prefix(prefix) if {
+	not contains(prefix, "\n")
+	some separator in ["@", ":", "/", "#"]
+	endswith(prefix, separator)
 }

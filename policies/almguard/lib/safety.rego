@@ -8,25 +8,27 @@ package almguard.lib.safety
 
 import rego.v1
 
-# A model whose outputs are generated content (type in data.almguard.config.generative_types).
-# A model without a recorded type is not treated as generative.
-generative(model) if object.get(model, "type", null) in data.almguard.config.generative_types
+# Deployments that serve traffic from a version of a generative model (type in
+# data.almguard.config.generative_types), by deployment id, with the version's entry (as in
+# data.almguard.lib.snapshot.serving_deployments). A model without a recorded type is not
+# treated as generative.
+generative_serving[id] := serving if {
+	types := data.almguard.config.generative_types
+	some id, serving in data.almguard.lib.snapshot.serving_deployments
+	object.get(serving.entry.model, "type", null) in types
+}
 
-# The safety suites a model's tier requires (empty: any passed suite will do).
-required_suites(model) := object.get(
-	data.almguard.config.safety.required_suites,
-	data.almguard.lib.snapshot.effective_tier(model),
-	[],
-)
+# The safety suites a model's effective risk tier requires (empty: any passed suite will do).
+required_suites(tier) := object.get(_config.required_suites, tier, [])
 
-# The content-safety filters a production deployment of the model must list.
-required_content_filters(model) := object.get(
-	data.almguard.config.safety.required_content_filters,
-	data.almguard.lib.snapshot.effective_tier(model),
-	[],
-)
+# The content-safety filters a production deployment of a model of this effective risk tier
+# must list.
+required_content_filters(tier) := object.get(_config.required_content_filters, tier, [])
 
-# Whether obj[key] holds a time string (absent and null are "not recorded").
+# Policy data read once, not on every call (a data reference costs more than a rule's).
+_config := data.almguard.config.safety
+
+# Whether obj[key] holds a time string (absent is "not recorded").
 has_time(obj, key) if is_string(object.get(obj, key, null))
 
 # Quoted, sorted, comma-separated names for a message: 'a', 'b'.

@@ -27,37 +27,27 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
-# Production deployments that serve traffic, of versions that have a production approval.
-_approved[id] := {"deployment": deployment, "entry": entry} if {
-	some deployment in object.get(input, "deployments", [])
-	deployment.environment == "production"
-	deployment.traffic_percent > 0
-	entry := snapshot.versions_by_id[sprintf("%s@%s", [deployment.model, deployment.version])]
-	count(data.almguard.lib.approval.approvals_for(entry.version, "production")) > 0
-	id := data.almguard.lib.snapshot.deployment_id(deployment)
+deny contains finding if {
+	some id, serving in snapshot.serving_deployments
+	serving.deployment.environment == "production"
+	data.almguard.lib.approval.approved_for(serving.entry.version, "production")
+	finding := _finding(id, serving)
 }
 
-deny contains finding if {
-	some id, approved in _approved
-	not data.almguard.lib.approval.has_time(approved.deployment, "deployed_at")
-	finding := {
-		"resource": {"kind": "deployment", "id": id},
-		"message": sprintf(
-			"Deployment '%s' records no deployed_at, so its production approval cannot be shown to precede it",
-			[id],
-		),
-	}
-}
-
-deny contains finding if {
-	some id, approved in _approved
-	data.almguard.lib.approval.has_time(approved.deployment, "deployed_at")
-	deployed_ns := time.parse_rfc3339_ns(approved.deployment.deployed_at)
-	every approved_ns in data.almguard.lib.approval.approval_times(approved.entry.version, "production") {
+_finding(id, serving) := {
+	"resource": {"kind": "deployment", "id": id},
+	"message": sprintf(
+		"Deployment '%s' records no deployed_at, so its production approval cannot be shown to precede it",
+		[id],
+	),
+} if {
+	not data.almguard.lib.approval.has_time(serving.deployment, "deployed_at")
+} else := {
+	"resource": {"kind": "deployment", "id": id},
+	"message": sprintf("Deployment '%s' has no production approval dated at or before its deployed_at", [id]),
+} if {
+	deployed_ns := time.parse_rfc3339_ns(serving.deployment.deployed_at)
+	every approved_ns in data.almguard.lib.approval.approval_times(serving.entry.version, "production") {
 		approved_ns > deployed_ns
-	}
-	finding := {
-		"resource": {"kind": "deployment", "id": id},
-		"message": sprintf("Deployment '%s' has no production approval dated at or before its deployed_at", [id]),
 	}
 }

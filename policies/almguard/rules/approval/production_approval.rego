@@ -27,9 +27,10 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
+	versions := snapshot.versions_by_id
 	some id in snapshot.production_version_ids
-	entry := snapshot.versions_by_id[id]
-	count(data.almguard.lib.approval.approvals_for(entry.version, "production")) == 0
+	entry := versions[id]
+	not data.almguard.lib.approval.approved_for(entry.version, "production")
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf("Version '%s' serves production traffic without a production approval", [id]),

@@ -27,8 +27,9 @@ deny contains finding if {
 	some id, entry in snapshot.versions_by_id
 	creator := entry.version.created_by
 	is_string(creator)
-	some approval in object.get(entry.version, "approvals", [])
-	lower(approval.approved_by) == lower(creator)
+	creator_lower := lower(creator)
+	some approval in entry.version.approvals
+	lower(approval.approved_by) == creator_lower
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(

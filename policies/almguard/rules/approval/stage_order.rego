@@ -27,44 +27,44 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
-# Stages each version has reached: approved for them, or deployed with traffic to them.
-_reached[id] contains stage if {
+# A version reaches a stage when it is approved for it: then it needs an approval for each
+# prerequisite, the earliest of them dated at or before its earliest approval for the stage.
+# The earliest approval for the stage precedes every prerequisite approval exactly when some
+# approval for the stage does, so each approval is judged on its own (approved_at is required).
+deny contains finding if {
+	some stage, prerequisites in data.almguard.config.approval.required_before
+	prerequisites != []
 	some id, entry in snapshot.versions_by_id
-	some approval in object.get(entry.version, "approvals", [])
-	stage := approval.stage
+	approvals := entry.version.approvals
+	some approval in approvals
+	approval.stage == stage
+	some prerequisite in prerequisites
+	earlier := {time.parse_rfc3339_ns(other.approved_at) | some other in approvals; other.stage == prerequisite}
+	finding := _approval_finding(id, approval, prerequisite, earlier)
 }
 
-_reached[id] contains deployment.environment if {
-	some deployment in object.get(input, "deployments", [])
-	deployment.traffic_percent > 0
-	id := sprintf("%s@%s", [deployment.model, deployment.version])
-	snapshot.versions_by_id[id]
-}
-
+# A version also reaches a stage when it is deployed with traffic to the environment of that
+# name. Out of order needs an approval for the stage, so only a missing prerequisite is judged.
 deny contains finding if {
-	some id, stages in _reached
-	some stage in stages
-	some prerequisite in object.get(data.almguard.config.approval.required_before, stage, [])
-	entry := snapshot.versions_by_id[id]
-	count(data.almguard.lib.approval.approvals_for(entry.version, prerequisite)) == 0
+	required_before := data.almguard.config.approval.required_before
+	some serving in snapshot.serving_deployments
+	stage := serving.deployment.environment
+	some prerequisite in required_before[stage]
+	not prerequisite in {approval.stage | some approval in object.get(serving.entry.version, "approvals", [])}
+	finding := _missing(serving.entry.id, stage, prerequisite)
+}
+
+_approval_finding(id, approval, prerequisite, earlier) := _missing(id, approval.stage, prerequisite) if {
+	count(earlier) == 0
+} else := finding if {
+	min(earlier) > time.parse_rfc3339_ns(approval.approved_at)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Version '%s' reached '%s' without a '%s' approval", [id, stage, prerequisite]),
+		"message": sprintf("Version '%s' was approved for '%s' before it was approved for '%s'", [id, approval.stage, prerequisite]),
 	}
 }
 
-deny contains finding if {
-	some id, stages in _reached
-	some stage in stages
-	some prerequisite in object.get(data.almguard.config.approval.required_before, stage, [])
-	entry := snapshot.versions_by_id[id]
-	later := data.almguard.lib.approval.approval_times(entry.version, stage)
-	earlier := data.almguard.lib.approval.approval_times(entry.version, prerequisite)
-	count(later) > 0
-	count(earlier) > 0
-	min(earlier) > min(later)
-	finding := {
-		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Version '%s' was approved for '%s' before it was approved for '%s'", [id, stage, prerequisite]),
-	}
+_missing(id, stage, prerequisite) := {
+	"resource": {"kind": "model_version", "id": id},
+	"message": sprintf("Version '%s' reached '%s' without a '%s' approval", [id, stage, prerequisite]),
 }

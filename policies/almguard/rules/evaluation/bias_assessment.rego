@@ -27,26 +27,33 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
-deny contains finding if {
-	some id in _advanced_version_ids
-	entry := snapshot.versions_by_id[id]
-	tier := data.almguard.lib.snapshot.effective_tier(entry.model)
-	tier in data.almguard.config.evaluation.bias_assessment_tiers
+# Deployed versions ...
+deny contains _finding(entry) if {
+	tiers := data.almguard.config.evaluation.bias_assessment_tiers
+	versions := snapshot.versions_by_id
+	some id in snapshot.deployed_version_ids
+	entry := versions[id]
+	entry.tier in tiers
 	not _passed(entry.version)
-	finding := {
-		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf(
-			"Version '%s' of risk tier '%s' model '%s' has no passed bias assessment",
-			[id, tier, entry.model.name],
-		),
-	}
 }
 
-_advanced_version_ids contains id if some id in snapshot.deployed_version_ids
+# ... and versions at a stage that needs the assessment.
+deny contains _finding(entry) if {
+	tiers := data.almguard.config.evaluation.bias_assessment_tiers
+	versions := snapshot.versions_by_id
+	some stage in data.almguard.config.evaluation.bias_assessment_stages
+	some id in snapshot.versions_at_stage[stage]
+	entry := versions[id]
+	entry.tier in tiers
+	not _passed(entry.version)
+}
 
-_advanced_version_ids contains id if {
-	some id, entry in snapshot.versions_by_id
-	entry.stage in data.almguard.config.evaluation.bias_assessment_stages
+_finding(entry) := {
+	"resource": {"kind": "model_version", "id": entry.id},
+	"message": sprintf(
+		"Version '%s' of risk tier '%s' model '%s' has no passed bias assessment",
+		[entry.id, entry.tier, entry.model.name],
+	),
 }
 
 _passed(version) if {

@@ -27,13 +27,9 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	training := {data.almguard.lib.snapshot.dataset_ref_id(ref) |
-		some ref in data.almguard.lib.snapshot.training_refs(entry.version)
-	}
-	count(training) > 0
-	some dataset_id in _evaluation_dataset_ids(entry.version)
-	training[dataset_id]
+	some id, links in snapshot.dataset_links
+	some dataset_id in links.evaluation
+	links.training[dataset_id]
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(
@@ -41,11 +37,4 @@ deny contains finding if {
 			[id, dataset_id],
 		),
 	}
-}
-
-_evaluation_dataset_ids(version) := {data.almguard.lib.snapshot.dataset_ref_id(ref) |
-	some ref in data.almguard.lib.snapshot.evaluation_refs(version)
-} | {data.almguard.lib.snapshot.dataset_ref_id(evaluation.dataset) |
-	some evaluation in object.get(version, "evaluations", [])
-	is_object(evaluation.dataset)
 }

@@ -28,26 +28,21 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some deployment in object.get(input, "deployments", [])
-	deployment.traffic_percent > 0
-	data.almguard.lib.evaluation.has_time(deployment, "deployed_at")
-	entry := snapshot.versions_by_id[sprintf("%s@%s", [deployment.model, deployment.version])]
-	deployed_ns := time.parse_rfc3339_ns(deployment.deployed_at)
+	some id, serving in snapshot.serving_deployments
+	data.almguard.lib.evaluation.has_time(serving.deployment, "deployed_at")
+	deployed_ns := time.parse_rfc3339_ns(serving.deployment.deployed_at)
 	late := {requirement.metric |
-		some requirement in data.almguard.lib.evaluation.required_metrics(entry.model)
-		evaluations := data.almguard.lib.evaluation.evaluations_of(entry.version, requirement.metric)
+		some requirement in data.almguard.lib.evaluation.required_metrics(serving.entry.tier)
+		evaluations := data.almguard.lib.evaluation.evaluations_of(serving.entry.version, requirement.metric)
 		count(evaluations) > 0
 		not _evaluated_by(evaluations, deployed_ns)
 	}
 	count(late) > 0
 	finding := {
-		"resource": {"kind": "deployment", "id": data.almguard.lib.snapshot.deployment_id(deployment)},
+		"resource": {"kind": "deployment", "id": id},
 		"message": sprintf(
 			"Deployment '%s' has no evaluation of %s dated at or before its deployed_at",
-			[
-				data.almguard.lib.snapshot.deployment_id(deployment),
-				concat(", ", [sprintf("'%s'", [metric]) | some metric in sort(late)]),
-			],
+			[id, concat(", ", [sprintf("'%s'", [metric]) | some metric in sort(late)])],
 		),
 	}
 }

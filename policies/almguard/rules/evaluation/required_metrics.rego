@@ -33,30 +33,32 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
+	versions := snapshot.versions_by_id
 	some id in snapshot.deployed_version_ids
-	entry := snapshot.versions_by_id[id]
-	some requirement in data.almguard.lib.evaluation.required_metrics(entry.model)
-	count(data.almguard.lib.evaluation.evaluations_of(entry.version, requirement.metric)) == 0
-	finding := {
-		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf(
-			"Version '%s' has no '%s' evaluation, which risk tier '%s' requires",
-			[id, requirement.metric, data.almguard.lib.snapshot.effective_tier(entry.model)],
-		),
-	}
+	entry := versions[id]
+	some requirement in data.almguard.lib.evaluation.required_metrics(entry.tier)
+	evaluations := data.almguard.lib.evaluation.evaluations_of(entry.version, requirement.metric)
+	finding := _finding(entry, requirement, evaluations)
 }
 
-deny contains finding if {
-	some id in snapshot.deployed_version_ids
-	entry := snapshot.versions_by_id[id]
-	some requirement in data.almguard.lib.evaluation.required_metrics(entry.model)
-	some evaluation in data.almguard.lib.evaluation.deciding_evaluations(entry.version, requirement.metric)
+_finding(entry, requirement, evaluations) := {
+	"resource": {"kind": "model_version", "id": entry.id},
+	"message": sprintf(
+		"Version '%s' has no '%s' evaluation, which risk tier '%s' requires",
+		[entry.id, requirement.metric, entry.tier],
+	),
+} if {
+	count(evaluations) == 0
+} else := {
+	"resource": {"kind": "model_version", "id": entry.id},
+	"message": sprintf(
+		"Version '%s' has a latest '%s' result that does not meet its threshold",
+		[entry.id, requirement.metric],
+	),
+} if {
+	# only a result that fails can be a deciding result that fails: test the cheap part first
+	some result in evaluations
+	not data.almguard.lib.evaluation.meets_threshold(result, requirement)
+	some evaluation in data.almguard.lib.evaluation.deciding_evaluations(evaluations)
 	not data.almguard.lib.evaluation.meets_threshold(evaluation, requirement)
-	finding := {
-		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf(
-			"Version '%s' has a latest '%s' result that does not meet its threshold",
-			[id, requirement.metric],
-		),
-	}
 }

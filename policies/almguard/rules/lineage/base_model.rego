@@ -26,33 +26,27 @@ package almguard.rules.lineage.base_model
 
 import rego.v1
 
-import data.almguard.lib.snapshot
-
+# The versions of models whose type must name a base model, unless silenced.
 deny contains finding if {
-	some vid, entry in _in_scope
-	not data.almguard.lib.registry.present(data.almguard.lib.registry.field(_base(entry), "name", null))
-	finding := {
-		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Model version '%s' does not name its base model", [vid]),
-	}
+	types := data.almguard.config.lineage.base_model_types
+	silenced := data.almguard.lib.lineage.silenced_ids
+	some model in object.get(input, "models", [])
+	object.get(model, "type", "") in types
+	some version in object.get(model, "versions", [])
+	vid := sprintf("%s@%s", [model.name, version.version])
+	not vid in silenced
+	finding := _finding(vid, object.get(version, ["lineage", "base_model"], {}))
 }
 
-deny contains finding if {
+_finding(vid, base) := {
+	"resource": {"kind": "model_version", "id": vid},
+	"message": sprintf("Model version '%s' does not name its base model", [vid]),
+} if {
+	not data.almguard.lib.registry.present(object.get(base, "name", null))
+} else := {
+	"resource": {"kind": "model_version", "id": vid},
+	"message": sprintf("Model version '%s' names base model '%s' without its version", [vid, base.name]),
+} if {
 	data.almguard.config.lineage.base_model_version_required == true
-	some vid, entry in _in_scope
-	name := data.almguard.lib.registry.field(_base(entry), "name", null)
-	data.almguard.lib.registry.present(name)
-	not data.almguard.lib.registry.present(data.almguard.lib.registry.field(_base(entry), "version", null))
-	finding := {
-		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Model version '%s' names base model '%s' without its version", [vid, name]),
-	}
+	not data.almguard.lib.registry.present(object.get(base, "version", null))
 }
-
-_in_scope[vid] := entry if {
-	some vid, entry in snapshot.versions_by_id
-	data.almguard.lib.registry.field(entry.model, "type", "") in data.almguard.config.lineage.base_model_types
-	not data.almguard.lib.lineage.silenced(vid, entry)
-}
-
-_base(entry) := data.almguard.lib.lineage.lineage_field(entry.version, "base_model", {})

@@ -35,21 +35,21 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some vid, entry in snapshot.versions_by_id
-	data.almguard.lib.lineage.provenance_required(vid, entry)
-	count(_steps(entry)) == 0
-	finding := {
-		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Production model version '%s' records no preprocessing steps", [vid]),
-	}
+	versions := snapshot.versions_by_id
+	some vid in data.almguard.lib.lineage.provenance_required_ids
+	steps := object.get(versions[vid].version, ["lineage", "preprocessing"], [])
+	finding := _finding(vid, steps)
 }
 
-deny contains finding if {
-	some vid, entry in snapshot.versions_by_id
-	data.almguard.lib.lineage.provenance_required(vid, entry)
+_finding(vid, steps) := {
+	"resource": {"kind": "model_version", "id": vid},
+	"message": sprintf("Production model version '%s' records no preprocessing steps", [vid]),
+} if {
+	count(steps) == 0
+} else := finding if {
 	unreferenced := {step.name |
-		some step in _steps(entry)
-		not data.almguard.lib.registry.present(data.almguard.lib.registry.field(step, "code_ref", null))
+		some step in steps
+		not data.almguard.lib.registry.present(object.get(step, "code_ref", null))
 	}
 	count(unreferenced) > 0
 	finding := {
@@ -57,5 +57,3 @@ deny contains finding if {
 		"message": sprintf("Production model version '%s' records preprocessing steps without a code reference: %s", [vid, concat(", ", [sprintf("'%s'", [name]) | some name in sort(unreferenced)])]),
 	}
 }
-
-_steps(entry) := data.almguard.lib.lineage.lineage_field(entry.version, "preprocessing", [])

@@ -105,32 +105,36 @@ test_provenance_exempt_types_is_policy_data if {
 		with data.almguard.config.lineage.provenance_exempt_types as []
 }
 
+# The loader drops null-valued keys: a field written as null arrives absent.
 test_null_lineage_is_left_to_training_lineage_rule if {
-	count(preprocessing_steps.deny) == 0 with input as _snapshot("custom", {"stage": "production", "lineage": null}, [])
+	count(preprocessing_steps.deny) == 0 with input as _snapshot("custom", {"stage": "production"}, [])
 }
 
+# The loader drops null-valued keys: a field written as null arrives absent.
 test_lineage_of_only_nulls_and_empty_lists_counts_as_no_lineage if {
 	count(preprocessing_steps.deny) == 0 with input as _snapshot(
 		"custom", {"stage": "production", "lineage": {
 			"training_data": [],
 			"preprocessing": [],
-			"training_job": null,
-			"base_model": null,
 		}},
 		[],
 	)
 }
 
+# The loader drops null-valued keys: a field written as null arrives absent.
 test_null_code_ref_counts_as_missing if {
 	count(preprocessing_steps.deny) == 1 with input as _snapshot(
 		"custom", {"stage": "production", "lineage": {
 			"training_data": _training,
-			"preprocessing": [{"name": "scale", "code_ref": null}],
+			"preprocessing": [{"name": "scale"}],
 		}},
 		[],
 	)
 }
 
+# The loader drops null-valued keys: a field written as null arrives absent.
 test_null_model_type_is_not_exempt if {
-	preprocessing_steps.deny == {_no_steps} with input as _snapshot(null, {"stage": "production", "lineage": {"training_data": _training}}, [])
+	snapshot := _snapshot("custom", {"stage": "production", "lineage": {"training_data": _training}}, [])
+	untyped := object.union(snapshot, {"models": [object.remove(snapshot.models[0], ["type"])]})
+	preprocessing_steps.deny == {_no_steps} with input as untyped
 }

@@ -34,12 +34,11 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, deployment in snapshot.deployments_by_id
-	deployment.environment == "production"
-	deployment.traffic_percent > 0
-	vid := sprintf("%s@%s", [deployment.model, deployment.version])
-	entry := snapshot.versions_by_id[vid]
-	data.almguard.lib.lineage.missing_training_lineage(entry)
+	missing := data.almguard.lib.lineage.missing_training_lineage_ids
+	some id, serving in snapshot.serving_deployments
+	serving.deployment.environment == "production"
+	vid := serving.entry.id
+	vid in missing
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
 		"message": sprintf("Deployment '%s' serves production traffic from model version '%s', which has no training-data lineage", [id, vid]),

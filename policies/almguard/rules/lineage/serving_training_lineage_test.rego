@@ -67,6 +67,7 @@ test_training_lineage_exempt_types_is_policy_data if {
 		with data.almguard.config.lineage.training_lineage_exempt_types as ["custom"]
 }
 
+# The loader drops null-valued keys: a field written as null arrives absent.
 test_null_lineage_fails if {
-	serving_training_lineage.deny == {_finding("ep")} with input as _snapshot({"lineage": null}, [_deployment("ep", "production", "1.0.0", 100)])
+	serving_training_lineage.deny == {_finding("ep")} with input as _snapshot({}, [_deployment("ep", "production", "1.0.0", 100)])
 }

@@ -28,11 +28,11 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
+	links := snapshot.dataset_links
+	datasets := snapshot.datasets_by_id
 	some vid in snapshot.deployed_version_ids
-	entry := snapshot.versions_by_id[vid]
-	some ref in data.almguard.lib.lineage.training_refs(entry.version)
-	dataset_id := data.almguard.lib.snapshot.dataset_ref_id(ref)
-	deleted_at := data.almguard.lib.registry.field(snapshot.datasets_by_id[dataset_id], "deleted_at", null)
+	some dataset_id in links[vid].training
+	deleted_at := object.get(datasets[dataset_id], "deleted_at", null)
 	is_string(deleted_at)
 	time.parse_rfc3339_ns(deleted_at) <= snapshot.now_ns
 	finding := {

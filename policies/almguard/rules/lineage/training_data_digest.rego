@@ -25,31 +25,23 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
+# The registered dataset versions in the training data of versions that must have lineage.
 deny contains finding if {
-	some dataset_id, dataset in _lineage_datasets
-	data.almguard.lib.registry.field(dataset, "digest", null) == null
-	finding := {
-		"resource": {"kind": "dataset", "id": dataset_id},
-		"message": sprintf("Dataset version '%s' in the training-data lineage of a deployed or promoted model version has no content digest", [dataset_id]),
-	}
+	links := snapshot.dataset_links
+	datasets := snapshot.datasets_by_id
+	some vid in data.almguard.lib.lineage.lineage_required_ids
+	some dataset_id in links[vid].training
+	dataset := datasets[dataset_id]
+	not data.almguard.lib.registry.valid_digest(object.get(dataset, "digest", null))
+	finding := _finding(dataset_id, dataset)
 }
 
-deny contains finding if {
-	some dataset_id, dataset in _lineage_datasets
-	digest := data.almguard.lib.registry.field(dataset, "digest", null)
-	digest != null
-	not data.almguard.lib.registry.valid_digest(digest)
-	finding := {
-		"resource": {"kind": "dataset", "id": dataset_id},
-		"message": sprintf("Dataset version '%s' in the training-data lineage of a deployed or promoted model version has a content digest that does not match the digest pattern '%s'", [dataset_id, data.almguard.config.registry.digest_pattern]),
-	}
-}
-
-# The registered dataset versions in the training lineage of versions that must have lineage.
-_lineage_datasets[dataset_id] := dataset if {
-	some vid, entry in snapshot.versions_by_id
-	data.almguard.lib.lineage.lineage_required(vid, entry)
-	some ref in data.almguard.lib.lineage.training_refs(entry.version)
-	dataset_id := data.almguard.lib.snapshot.dataset_ref_id(ref)
-	dataset := snapshot.datasets_by_id[dataset_id]
+_finding(dataset_id, dataset) := {
+	"resource": {"kind": "dataset", "id": dataset_id},
+	"message": sprintf("Dataset version '%s' in the training-data lineage of a deployed or promoted model version has no content digest", [dataset_id]),
+} if {
+	object.get(dataset, "digest", null) == null
+} else := {
+	"resource": {"kind": "dataset", "id": dataset_id},
+	"message": sprintf("Dataset version '%s' in the training-data lineage of a deployed or promoted model version has a content digest that does not match the digest pattern '%s'", [dataset_id, data.almguard.config.registry.digest_pattern]),
 }

@@ -32,39 +32,25 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some vid, entry in snapshot.versions_by_id
-	data.almguard.lib.lineage.provenance_required(vid, entry)
-	not _job(entry)
-	finding := {
-		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Production model version '%s' records no training job", [vid]),
-	}
+	versions := snapshot.versions_by_id
+	some vid in data.almguard.lib.lineage.provenance_required_ids
+	job := object.get(versions[vid].version, ["lineage", "training_job"], null)
+	finding := _finding(vid, job)
 }
 
-deny contains finding if {
-	some vid, entry in snapshot.versions_by_id
-	data.almguard.lib.lineage.provenance_required(vid, entry)
-	job := _job(entry)
-	not data.almguard.lib.registry.present(data.almguard.lib.registry.field(job, "code_ref", null))
-	finding := {
-		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Training job of production model version '%s' has no code reference", [vid]),
-	}
-}
-
-deny contains finding if {
-	some vid, entry in snapshot.versions_by_id
-	data.almguard.lib.lineage.provenance_required(vid, entry)
-	code_ref := data.almguard.lib.registry.field(_job(entry), "code_ref", null)
-	data.almguard.lib.registry.present(code_ref)
-	not regex.match(data.almguard.config.lineage.pinned_code_ref_pattern, code_ref)
-	finding := {
-		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Training job of production model version '%s' has code reference '%s', which is not pinned to a commit SHA or digest", [vid, code_ref]),
-	}
-}
-
-_job(entry) := job if {
-	job := data.almguard.lib.lineage.lineage_field(entry.version, "training_job", null)
-	job != null
+_finding(vid, job) := {
+	"resource": {"kind": "model_version", "id": vid},
+	"message": sprintf("Production model version '%s' records no training job", [vid]),
+} if {
+	job == null
+} else := {
+	"resource": {"kind": "model_version", "id": vid},
+	"message": sprintf("Training job of production model version '%s' has no code reference", [vid]),
+} if {
+	not data.almguard.lib.registry.present(object.get(job, "code_ref", null))
+} else := {
+	"resource": {"kind": "model_version", "id": vid},
+	"message": sprintf("Training job of production model version '%s' has code reference '%s', which is not pinned to a commit SHA or digest", [vid, job.code_ref]),
+} if {
+	not data.almguard.lib.lineage.pinned_code_ref(job.code_ref)
 }

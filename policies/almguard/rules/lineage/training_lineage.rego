@@ -33,23 +33,23 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, deployment in snapshot.deployments_by_id
-	deployment.environment != "production"
-	deployment.traffic_percent > 0
-	vid := sprintf("%s@%s", [deployment.model, deployment.version])
-	entry := snapshot.versions_by_id[vid]
-	data.almguard.lib.lineage.missing_training_lineage(entry)
+	missing := data.almguard.lib.lineage.missing_training_lineage_ids
+	some id, serving in snapshot.serving_deployments
+	serving.deployment.environment != "production"
+	vid := serving.entry.id
+	vid in missing
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
-		"message": sprintf("Deployment '%s' serves %s traffic from model version '%s', which has no training-data lineage", [id, deployment.environment, vid]),
+		"message": sprintf("Deployment '%s' serves %s traffic from model version '%s', which has no training-data lineage", [id, serving.deployment.environment, vid]),
 	}
 }
 
 deny contains finding if {
-	some vid, entry in snapshot.versions_by_id
-	entry.stage in data.almguard.config.lineage.required_stages
+	required_stages := data.almguard.config.lineage.required_stages
+	some vid in data.almguard.lib.lineage.missing_training_lineage_ids
+	entry := snapshot.versions_by_id[vid]
+	entry.stage in required_stages
 	not vid in snapshot.deployed_version_ids
-	data.almguard.lib.lineage.missing_training_lineage(entry)
 	finding := {
 		"resource": {"kind": "model_version", "id": vid},
 		"message": sprintf("Model version '%s' at stage '%s' has no training-data lineage", [vid, entry.stage]),

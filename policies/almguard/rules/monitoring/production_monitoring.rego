@@ -30,49 +30,43 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
-# Serving production deployments (environment production, traffic_percent > 0).
-_serving contains deployment if {
-	some deployment in object.get(input, "deployments", [])
-	deployment.environment == "production"
-	deployment.traffic_percent > 0
+_finding(id, what) := {
+	"resource": {"kind": "deployment", "id": id},
+	"message": sprintf("Production deployment '%s' %s", [id, what]),
 }
 
-_finding(deployment, what) := {
-	"resource": {"kind": "deployment", "id": data.almguard.lib.snapshot.deployment_id(deployment)},
-	"message": sprintf("Production deployment '%s' %s", [data.almguard.lib.snapshot.deployment_id(deployment), what]),
-}
-
-deny contains _finding(deployment, "has no monitoring configured") if {
-	some deployment in _serving
+deny contains _finding(id, "has no monitoring configured") if {
+	some id, deployment in snapshot.production_deployments
 	object.get(deployment, "monitoring", {}) == {}
 }
 
-deny contains _finding(deployment, "has no baseline metrics") if {
-	some deployment in _serving
+deny contains _finding(id, "has no baseline metrics") if {
+	some id, deployment in snapshot.production_deployments
 	monitoring := object.get(deployment, "monitoring", {})
 	monitoring != {}
 	count(object.get(monitoring, "baseline_metrics", {})) == 0
 }
 
-deny contains _finding(deployment, sprintf("has no baseline for metric '%s'", [metric])) if {
-	some deployment in _serving
+deny contains _finding(id, sprintf("has no baseline for metric '%s'", [metric])) if {
+	required := data.almguard.config.monitoring.required_baseline_metrics
+	some id, deployment in snapshot.production_deployments
 	baseline := object.get(object.get(deployment, "monitoring", {}), "baseline_metrics", {})
 	count(baseline) > 0
 	model := object.get(snapshot.models_by_name, deployment.model, {})
 	tier := data.almguard.lib.snapshot.effective_tier(model)
-	some metric in data.almguard.config.monitoring.required_baseline_metrics[tier]
+	some metric in required[tier]
 	not metric in object.keys(baseline)
 }
 
-deny contains _finding(deployment, "has no alert thresholds") if {
-	some deployment in _serving
+deny contains _finding(id, "has no alert thresholds") if {
+	some id, deployment in snapshot.production_deployments
 	monitoring := object.get(deployment, "monitoring", {})
 	monitoring != {}
 	count(object.get(monitoring, "alert_thresholds", {})) == 0
 }
 
-deny contains _finding(deployment, "does not have drift detection enabled") if {
-	some deployment in _serving
+deny contains _finding(id, "does not have drift detection enabled") if {
+	some id, deployment in snapshot.production_deployments
 	monitoring := object.get(deployment, "monitoring", {})
 	monitoring != {}
 	object.get(monitoring, "drift_detection", false) != true

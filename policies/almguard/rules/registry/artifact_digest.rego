@@ -29,27 +29,19 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
+	unreleased_stages := data.almguard.config.registry.unreleased_stages
 	some id, entry in snapshot.versions_by_id
-	data.almguard.lib.registry.past_development(entry)
-	not _digest(entry.version)
-	finding := {
-		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Model version '%s' at stage '%s' records no artifact digest", [id, entry.stage]),
-	}
+	not data.almguard.lib.registry.valid_digest(object.get(entry.version, ["artifact", "digest"], null))
+	not entry.stage in unreleased_stages
+	finding := _finding(id, entry)
 }
 
-deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	data.almguard.lib.registry.past_development(entry)
-	digest := _digest(entry.version)
-	not data.almguard.lib.registry.valid_digest(digest)
-	finding := {
-		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Model version '%s' records an artifact digest that does not match the digest pattern '%s'", [id, data.almguard.config.registry.digest_pattern]),
-	}
-}
-
-_digest(version) := digest if {
-	digest := data.almguard.lib.registry.field(data.almguard.lib.registry.field(version, "artifact", {}), "digest", null)
-	digest != null
+_finding(id, entry) := {
+	"resource": {"kind": "model_version", "id": id},
+	"message": sprintf("Model version '%s' at stage '%s' records no artifact digest", [id, entry.stage]),
+} if {
+	not entry.version.artifact.digest
+} else := {
+	"resource": {"kind": "model_version", "id": id},
+	"message": sprintf("Model version '%s' records an artifact digest that does not match the digest pattern '%s'", [id, data.almguard.config.registry.digest_pattern]),
 }

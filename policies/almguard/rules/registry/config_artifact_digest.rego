@@ -27,13 +27,15 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	data.almguard.lib.registry.past_development(entry)
+	unreleased_stages := data.almguard.config.registry.unreleased_stages
 	kinds := data.almguard.config.registry.digest_required_config_kinds
+	some id, entry in snapshot.versions_by_id
+	artifacts := entry.version.config_artifacts
+	not entry.stage in unreleased_stages
 	undigested := {artifact.kind |
-		some artifact in data.almguard.lib.registry.field(entry.version, "config_artifacts", [])
+		some artifact in artifacts
 		artifact.kind in kinds
-		not data.almguard.lib.registry.valid_digest(data.almguard.lib.registry.field(artifact, "digest", null))
+		not data.almguard.lib.registry.valid_digest(object.get(artifact, "digest", null))
 	}
 	count(undigested) > 0
 	finding := {

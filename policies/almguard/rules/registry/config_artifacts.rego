@@ -27,15 +27,34 @@ package almguard.rules.registry.config_artifacts
 
 import rego.v1
 
-import data.almguard.lib.snapshot
-
+# A version tagged as prompted needs the prompted kinds besides those of its model ...
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	data.almguard.lib.registry.past_development(entry)
-	required := data.almguard.lib.registry.required_config_kinds(entry)
-	recorded := {artifact.kind | some artifact in data.almguard.lib.registry.field(entry.version, "config_artifacts", [])}
-	missing := required - recorded
+	config := data.almguard.config.registry
+	prompted_kinds := {kind | some kind in config.prompted_config_artifacts}
+	some model in object.get(input, "models", [])
+	some version in object.get(model, "versions", [])
+	object.get(version, ["tags", config.prompted_tag.key], null) == config.prompted_tag.value
+	required := data.almguard.lib.registry.model_config_kinds(model) | prompted_kinds
+	finding := _finding(model, version, required, config.unreleased_stages)
+}
+
+# ... and the other versions need those of their model (by its type, and its prompted tag).
+deny contains finding if {
+	config := data.almguard.config.registry
+	some model in object.get(input, "models", [])
+	required := data.almguard.lib.registry.model_config_kinds(model)
+	count(required) > 0
+	some version in object.get(model, "versions", [])
+	object.get(version, ["tags", config.prompted_tag.key], null) != config.prompted_tag.value
+	finding := _finding(model, version, required, config.unreleased_stages)
+}
+
+# A version past development that lacks some of the required kinds.
+_finding(model, version, required, unreleased_stages) := finding if {
+	not object.get(version, "stage", "development") in unreleased_stages
+	missing := required - {artifact.kind | some artifact in object.get(version, "config_artifacts", [])}
 	count(missing) > 0
+	id := sprintf("%s@%s", [model.name, version.version])
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf("Model version '%s' lacks the required config artifacts %s", [id, concat(", ", [sprintf("'%s'", [kind]) | some kind in sort(missing)])]),

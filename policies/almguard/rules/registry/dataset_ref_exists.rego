@@ -23,32 +23,27 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
+# Links of the lineage and of the evaluation results ...
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	some ref in _refs(entry.version)
-	dataset_id := data.almguard.lib.snapshot.dataset_ref_id(ref)
-	not snapshot.datasets_by_id[dataset_id]
-	finding := {
-		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Model version '%s' links to dataset version '%s', which is not in the registry", [id, dataset_id]),
-	}
+	datasets := snapshot.datasets_by_id
+	some id, links in snapshot.dataset_links
+	some dataset_id in (links.training | links.evaluation)
+	not datasets[dataset_id]
+	finding := _finding(id, dataset_id)
 }
 
-_refs(version) := array.concat(
-	array.concat(
-		data.almguard.lib.lineage.training_refs(version),
-		data.almguard.lib.lineage.evaluation_refs(version),
-	),
-	array.concat(
-		[ref |
-			some evaluation in data.almguard.lib.registry.field(version, "evaluations", [])
-			ref := data.almguard.lib.registry.field(evaluation, "dataset", null)
-			ref != null
-		],
-		[ref |
-			retirement := data.almguard.lib.registry.field(version, "retirement", {})
-			some certificate in data.almguard.lib.registry.field(retirement, "data_deletion_certificates", [])
-			some ref in data.almguard.lib.registry.field(certificate, "datasets", [])
-		],
-	),
-)
+# ... and of the data deletion certificates of a retirement record.
+deny contains finding if {
+	datasets := snapshot.datasets_by_id
+	some id, retired in snapshot.retirements
+	some certificate in object.get(retired.retirement, "data_deletion_certificates", [])
+	some ref in object.get(certificate, "datasets", [])
+	dataset_id := data.almguard.lib.snapshot.dataset_ref_id(ref)
+	not datasets[dataset_id]
+	finding := _finding(id, dataset_id)
+}
+
+_finding(id, dataset_id) := {
+	"resource": {"kind": "model_version", "id": id},
+	"message": sprintf("Model version '%s' links to dataset version '%s', which is not in the registry", [id, dataset_id]),
+}

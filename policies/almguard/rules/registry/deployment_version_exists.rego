@@ -23,8 +23,9 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
+	models := snapshot.models_by_name
 	some id, deployment in snapshot.deployments_by_id
-	not snapshot.models_by_name[deployment.model]
+	not models[deployment.model]
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
 		"message": sprintf("Deployment '%s' names model '%s', which is not in the registry", [id, deployment.model]),
@@ -32,10 +33,12 @@ deny contains finding if {
 }
 
 deny contains finding if {
+	models := snapshot.models_by_name
+	versions := snapshot.versions_by_id
 	some id, deployment in snapshot.deployments_by_id
-	snapshot.models_by_name[deployment.model]
+	models[deployment.model]
 	vid := sprintf("%s@%s", [deployment.model, deployment.version])
-	not snapshot.versions_by_id[vid]
+	not versions[vid]
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
 		"message": sprintf("Deployment '%s' names version '%s' of model '%s', which is not in the registry", [id, deployment.version, deployment.model]),

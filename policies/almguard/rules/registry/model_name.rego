@@ -23,9 +23,9 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some name, _ in snapshot.models_by_name
 	pattern := data.almguard.config.registry.name_pattern
-	not regex.match(pattern, name)
+	some name, _ in snapshot.models_by_name
+	not data.almguard.lib.registry.conventional_name(name)
 	finding := {
 		"resource": {"kind": "model", "id": name},
 		"message": sprintf("Model name '%s' does not match the naming convention '%s'", [name, pattern]),

@@ -21,7 +21,7 @@ import data.almguard.lib.snapshot
 
 deny contains finding if {
 	some name, model in snapshot.models_by_name
-	not data.almguard.lib.registry.present(data.almguard.lib.registry.field(model, "owner", null))
+	not data.almguard.lib.registry.present(object.get(model, "owner", null))
 	finding := {
 		"resource": {"kind": "model", "id": name},
 		"message": sprintf("Model '%s' has no owner", [name]),

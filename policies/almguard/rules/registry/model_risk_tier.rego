@@ -22,7 +22,7 @@ import data.almguard.lib.snapshot
 
 deny contains finding if {
 	some name, model in snapshot.models_by_name
-	data.almguard.lib.registry.field(model, "risk_tier", null) == null
+	object.get(model, "risk_tier", null) == null
 	finding := {
 		"resource": {"kind": "model", "id": name},
 		"message": sprintf("Model '%s' has no risk tier", [name]),

@@ -29,14 +29,16 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	retirement := entry.version.retirement
+	config := data.almguard.config.retention
+	now_ns := snapshot.now_ns
+	some id, retired in snapshot.retirements
+	retirement := retired.retirement
 	not retirement.artifacts_deleted_at
-	tier := data.almguard.lib.snapshot.effective_tier(entry.model)
-	minimum_end := time.parse_rfc3339_ns(retirement.retired_at) + (data.almguard.config.retention.min_retention_days[tier] * 86400000000000)
+	tier := retired.entry.tier
+	minimum_end := time.parse_rfc3339_ns(retirement.retired_at) + (config.min_retention_days[tier] * 86400000000000)
 	end := max([time.parse_rfc3339_ns(retirement.retention_until), minimum_end])
-	grace_days := data.almguard.config.retention.artifact_grace_days[tier]
-	snapshot.now_ns > end + (grace_days * 86400000000000)
+	grace_days := config.artifact_grace_days[tier]
+	now_ns > end + (grace_days * 86400000000000)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(

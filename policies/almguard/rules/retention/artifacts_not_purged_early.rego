@@ -25,8 +25,8 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	retirement := entry.version.retirement
+	some id, retired in snapshot.retirements
+	retirement := retired.retirement
 	time.parse_rfc3339_ns(retirement.artifacts_deleted_at) < time.parse_rfc3339_ns(retirement.retention_until)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},

@@ -24,9 +24,8 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	retirement := entry.version.retirement
-	not retirement.retention_until
+	some id, retired in snapshot.retirements
+	not retired.retirement.retention_until
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf("Retirement record of version '%s' sets no retention_until", [id]),
@@ -34,10 +33,11 @@ deny contains finding if {
 }
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	retirement := entry.version.retirement
-	tier := data.almguard.lib.snapshot.effective_tier(entry.model)
-	days := data.almguard.config.retention.min_retention_days[tier]
+	min_retention_days := data.almguard.config.retention.min_retention_days
+	some id, retired in snapshot.retirements
+	retirement := retired.retirement
+	tier := retired.entry.tier
+	days := min_retention_days[tier]
 	period := time.parse_rfc3339_ns(retirement.retention_until) - time.parse_rfc3339_ns(retirement.retired_at)
 	period < days * 86400000000000
 	finding := {

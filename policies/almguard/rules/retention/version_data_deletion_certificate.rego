@@ -28,14 +28,14 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	_retired(entry)
-	some ref in data.almguard.lib.snapshot.training_refs(entry.version)
-	dataset_id := data.almguard.lib.snapshot.dataset_ref_id(ref)
-	dataset := snapshot.datasets_by_id[dataset_id]
+	links := snapshot.dataset_links
+	datasets := snapshot.datasets_by_id
+	some id in _retired_ids
+	some dataset_id in links[id].training
+	dataset := datasets[dataset_id]
 	dataset.personal_data == true
 	time.parse_rfc3339_ns(dataset.deleted_at) <= snapshot.now_ns
-	not dataset_id in _certified(entry.version)
+	not dataset_id in _certified(snapshot.versions_by_id[id].version)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(
@@ -45,11 +45,14 @@ deny contains finding if {
 	}
 }
 
-_retired(entry) if entry.stage == "retired"
+# Retired versions: at stage retired, or with a retirement record.
+_retired_ids contains id if some id in snapshot.versions_at_stage.retired
 
-_retired(entry) if entry.version.retirement
+_retired_ids contains id if {
+	some id, retired in snapshot.retirements
+	retired.retirement
+}
 
-# Dataset versions (by id) that the version's data deletion certificates cover.
 _certified(version) := {data.almguard.lib.snapshot.dataset_ref_id(ref) |
 	some certificate in object.get(object.get(version, "retirement", {}), "data_deletion_certificates", [])
 	some ref in object.get(certificate, "datasets", [])

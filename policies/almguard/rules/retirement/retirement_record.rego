@@ -23,9 +23,8 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	entry.stage == "retired"
-	not entry.version.retirement
+	some id in snapshot.versions_at_stage.retired
+	not snapshot.versions_by_id[id].version.retirement
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf("Version '%s' is retired but has no retirement record", [id]),
@@ -33,10 +32,10 @@ deny contains finding if {
 }
 
 deny contains finding if {
-	some id, entry in snapshot.versions_by_id
-	retirement := entry.version.retirement
-	some field in data.almguard.config.retirement.record_fields
-	not _recorded(object.get(retirement, field, ""))
+	record_fields := data.almguard.config.retirement.record_fields
+	some id, retired in snapshot.retirements
+	some field in record_fields
+	not _recorded(object.get(retired.retirement, field, ""))
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf("Retirement record of version '%s' lacks '%s'", [id, field]),

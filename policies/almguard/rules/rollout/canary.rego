@@ -32,13 +32,15 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
+	config := data.almguard.config.rollout
+	versions := snapshot.versions_by_id
 	some deployment in object.get(input, "deployments", [])
 	deployment.environment == "production"
-	entry := snapshot.versions_by_id[sprintf("%s@%s", [deployment.model, deployment.version])]
-	tier := data.almguard.lib.snapshot.effective_tier(entry.model)
-	max_percent := data.almguard.config.rollout.canary_max_percent[tier]
+	entry := versions[sprintf("%s@%s", [deployment.model, deployment.version])]
+	tier := entry.tier
+	max_percent := config.canary_max_percent[tier]
 	deployment.traffic_percent > max_percent
-	hours := data.almguard.config.rollout.canary_min_duration_hours[tier]
+	hours := config.canary_min_duration_hours[tier]
 	not _has_canary(object.get(deployment, "rollout", []), max_percent, hours * 3600000000000)
 	finding := {
 		"resource": {"kind": "deployment", "id": data.almguard.lib.snapshot.deployment_id(deployment)},

@@ -23,9 +23,10 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
+	limit := 100 + data.almguard.config.rollout.traffic_total_tolerance_percent
 	some endpoint, deployments in snapshot.deployments_by_endpoint
 	total := sum([deployment.traffic_percent | some deployment in deployments])
-	total > 100 + data.almguard.config.rollout.traffic_total_tolerance_percent
+	total > limit
 	finding := {
 		"resource": {"kind": "endpoint", "id": endpoint},
 		"message": sprintf("The traffic shares of the deployments on endpoint '%s' add up to more than 100 %%", [endpoint]),

@@ -25,20 +25,18 @@ import rego.v1
 import data.almguard.lib.snapshot
 
 deny contains finding if {
-	some deployment in object.get(input, "deployments", [])
-	deployment.traffic_percent > 0
-	vid := sprintf("%s@%s", [deployment.model, deployment.version])
-	entry := snapshot.versions_by_id[vid]
-	status := _out_of_service(entry)
+	inactive_stages := data.almguard.config.rollout.inactive_stages
+	some id, serving in snapshot.serving_deployments
+	status := _out_of_service(serving.entry, inactive_stages)
 	finding := {
-		"resource": {"kind": "deployment", "id": data.almguard.lib.snapshot.deployment_id(deployment)},
-		"message": sprintf("Deployment '%s' serves traffic from version '%s', which is %s", [data.almguard.lib.snapshot.deployment_id(deployment), vid, status]),
+		"resource": {"kind": "deployment", "id": id},
+		"message": sprintf("Deployment '%s' serves traffic from version '%s', which is %s", [id, serving.entry.id, status]),
 	}
 }
 
 # Why a version is out of service: its stage, else a retirement that has taken effect.
-_out_of_service(entry) := entry.stage if {
-	entry.stage in data.almguard.config.rollout.inactive_stages
+_out_of_service(entry, inactive_stages) := entry.stage if {
+	entry.stage in inactive_stages
 } else := "retired" if {
 	time.parse_rfc3339_ns(entry.version.retirement.retired_at) <= snapshot.now_ns
 }

@@ -25,36 +25,26 @@ package almguard.rules.safety.content_safety
 
 import rego.v1
 
-import data.almguard.lib.snapshot
-
-# Generative production deployments that serve traffic, with their model.
-_serving[id] := {"deployment": deployment, "model": entry.model} if {
-	some deployment in object.get(input, "deployments", [])
-	deployment.environment == "production"
-	deployment.traffic_percent > 0
-	entry := snapshot.versions_by_id[sprintf("%s@%s", [deployment.model, deployment.version])]
-	data.almguard.lib.safety.generative(entry.model)
-	id := data.almguard.lib.snapshot.deployment_id(deployment)
-}
-
 deny contains finding if {
-	some id, serving in _serving
+	some id, serving in data.almguard.lib.safety.generative_serving
+	serving.deployment.environment == "production"
 	not _enabled(serving.deployment)
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
 		"message": sprintf(
 			"Deployment '%s' serves generative model '%s' in production without content safety enabled",
-			[id, serving.model.name],
+			[id, serving.entry.model.name],
 		),
 	}
 }
 
 deny contains finding if {
-	some id, serving in _serving
+	some id, serving in data.almguard.lib.safety.generative_serving
+	serving.deployment.environment == "production"
 	_enabled(serving.deployment)
 	filters := {filter | some filter in object.get(serving.deployment.content_safety, "filters", [])}
 	missing := {filter |
-		some filter in data.almguard.lib.safety.required_content_filters(serving.model)
+		some filter in data.almguard.lib.safety.required_content_filters(serving.entry.tier)
 		not filter in filters
 	}
 	count(missing) > 0

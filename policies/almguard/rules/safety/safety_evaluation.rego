@@ -31,21 +31,10 @@ package almguard.rules.safety.safety_evaluation
 
 import rego.v1
 
-import data.almguard.lib.snapshot
-
-# Generative deployments that serve traffic, with their version entry.
-_serving[id] := {"deployment": deployment, "entry": entry} if {
-	some deployment in object.get(input, "deployments", [])
-	deployment.traffic_percent > 0
-	entry := snapshot.versions_by_id[sprintf("%s@%s", [deployment.model, deployment.version])]
-	data.almguard.lib.safety.generative(entry.model)
-	id := data.almguard.lib.snapshot.deployment_id(deployment)
-}
-
 # Any suite will do: no passed safety evaluation at all.
 deny contains finding if {
-	some id, serving in _serving
-	count(data.almguard.lib.safety.required_suites(serving.entry.model)) == 0
+	some id, serving in data.almguard.lib.safety.generative_serving
+	count(data.almguard.lib.safety.required_suites(serving.entry.tier)) == 0
 	not _passed_any(serving.entry.version)
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
@@ -55,8 +44,8 @@ deny contains finding if {
 
 # Any suite will do: passed evaluations exist, none dated at or before deployed_at.
 deny contains finding if {
-	some id, serving in _serving
-	count(data.almguard.lib.safety.required_suites(serving.entry.model)) == 0
+	some id, serving in data.almguard.lib.safety.generative_serving
+	count(data.almguard.lib.safety.required_suites(serving.entry.tier)) == 0
 	_passed_any(serving.entry.version)
 	not _passed_before(serving.entry.version, serving.deployment)
 	finding := {
@@ -67,9 +56,9 @@ deny contains finding if {
 
 # Required suites: each needs a passed evaluation (dated at or before deployed_at, if recorded).
 deny contains finding if {
-	some id, serving in _serving
+	some id, serving in data.almguard.lib.safety.generative_serving
 	missing := {suite |
-		some suite in data.almguard.lib.safety.required_suites(serving.entry.model)
+		some suite in data.almguard.lib.safety.required_suites(serving.entry.tier)
 		not _suite_passed_before(serving.entry.version, serving.deployment, suite)
 	}
 	count(missing) > 0
