@@ -312,8 +312,13 @@ def parse(text: str, *, json_syntax: bool, limits: Limits,
 
 def load(path: Path, limits: Limits) -> Any:
     """Read and parse a YAML or JSON file; raises DocumentError with the line when known."""
+    return load_with_text(path, limits)[1]
+
+
+def load_with_text(path: Path, limits: Limits) -> tuple[str, Any]:
+    """Like load, and also the text (to locate validation errors by line)."""
     text = read_text(path, limits)
-    return parse(text, json_syntax=looks_like_json(text, path.suffix), limits=limits)
+    return text, parse(text, json_syntax=looks_like_json(text, path.suffix), limits=limits)
 
 
 def line_of(text: str, doc_path: Sequence[str | int], limits: Limits) -> int | None:

@@ -16,7 +16,7 @@ references — decide; other findings are reported as unrelated debt.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from .metadata import SEVERITIES, Severity
 from .partition import dataset_refs
 from .policyset import PolicySet
 from .results import Finding, Gate, GateCheck, Proposal, ResultDocument
-from .snapshot import ContentSafety, Monitoring, Tags, _rfc3339
+from .snapshot import ContentSafety, Monitoring, Tags, _rfc3339, parse_time
 from .scan import evaluate
 from .sources.interface import LoadedSnapshot, format_loc
 from .waivers import WaiverEntry
@@ -56,9 +56,7 @@ class DeploymentSettings(BaseModel):
 def load_settings(path: Path, limits: Limits | None = None) -> dict[str, Any]:
     limits = limits or Limits()
     try:
-        text = documents.read_text(path, limits)
-        raw = documents.parse(text, json_syntax=documents.looks_like_json(text, path.suffix),
-                              limits=limits)
+        text, raw = documents.load_with_text(path, limits)
     except DocumentError as exc:
         raise UsageError(exc.message, file=str(path), line=exc.line) from None
     try:
@@ -69,10 +67,6 @@ def load_settings(path: Path, limits: Limits | None = None) -> dict[str, Any]:
                          line=documents.line_of(text, tuple(err["loc"]), limits),
                          path=format_loc(tuple(err["loc"]))) from None
     return dict(documents.without_nulls(raw))
-
-
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def make_proposal(model: str, version: str, endpoint: str, *, environment: str,
@@ -130,7 +124,7 @@ def apply_proposal(document: dict[str, Any], proposal: Proposal,
     rebuilt.append(proposed)
 
     registry = dict(document["registry"])
-    if _time(proposal.at) > _time(registry["captured_at"]):
+    if parse_time(proposal.at) > parse_time(registry["captured_at"]):
         registry["captured_at"] = proposal.at
     return {**document, "registry": registry, "deployments": rebuilt}
 

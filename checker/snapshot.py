@@ -31,6 +31,11 @@ def _rfc3339(value: str) -> str:
 
 
 Time = Annotated[str, AfterValidator(_rfc3339)]
+
+
+def parse_time(value: str) -> datetime:
+    """A validated RFC 3339 time as an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 Tags = dict[str, str]
 Number = Annotated[float | int, Field(allow_inf_nan=False)]
 Stage = Literal["development", "evaluation", "staging", "production", "archived", "retired"]

@@ -20,7 +20,7 @@ File format (YAML or JSON)::
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from . import documents
 from .documents import DocumentError, Limits
 from .errors import AlmguardError
 from .results import Finding, Waiver, WaiverReport
-from .snapshot import Time
+from .snapshot import Time, parse_time
 from .sources.interface import format_loc
 
 
@@ -70,16 +70,10 @@ class WaiverFile(BaseModel):
     waivers: list[WaiverEntry] = []
 
 
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def load_waivers(path: Path, *, max_days: int, limits: Limits | None = None) -> list[WaiverEntry]:
     limits = limits or Limits()
     try:
-        text = documents.read_text(path, limits)
-        raw = documents.parse(text, json_syntax=documents.looks_like_json(text, path.suffix),
-                              limits=limits)
+        text, raw = documents.load_with_text(path, limits)
     except DocumentError as exc:
         raise WaiverError(exc.message, file=str(path), line=exc.line) from None
     if not isinstance(raw, dict):
@@ -95,7 +89,7 @@ def load_waivers(path: Path, *, max_days: int, limits: Limits | None = None) -> 
         raise WaiverError(what, file=str(path), line=documents.line_of(text, loc, limits),
                           path=format_loc(loc)) from None
     for index, entry in enumerate(parsed.waivers):
-        approved, expires = _time(entry.approved_at), _time(entry.expires_at)
+        approved, expires = parse_time(entry.approved_at), parse_time(entry.expires_at)
         loc = ("waivers", index, "expires_at")
         if expires <= approved:
             raise WaiverError("expires_at must be after approved_at", file=str(path),
@@ -111,7 +105,7 @@ def load_waivers(path: Path, *, max_days: int, limits: Limits | None = None) -> 
 def apply_waivers(findings: list[Finding], waivers: list[WaiverEntry],
                   now: str) -> tuple[list[Finding], WaiverReport]:
     """Mark findings covered by an unexpired waiver; report expired and unmatched waivers."""
-    moment = _time(now)
+    moment = parse_time(now)
     used: set[int] = set()
     expired_used: set[int] = set()
     out: list[Finding] = []
@@ -120,7 +114,7 @@ def apply_waivers(findings: list[Finding], waivers: list[WaiverEntry],
         for index, entry in enumerate(waivers):
             if not entry.matches(finding):
                 continue
-            if _time(entry.expires_at) > moment:
+            if parse_time(entry.expires_at) > moment:
                 used.add(index)
                 waiver = entry
                 break
@@ -128,9 +122,9 @@ def apply_waivers(findings: list[Finding], waivers: list[WaiverEntry],
         out.append(finding.model_copy(update={"waived": True, "waiver": waiver.as_waiver()})
                    if waiver else finding)
     expired = [w.as_waiver() for i, w in enumerate(waivers)
-               if _time(w.expires_at) <= moment]
+               if parse_time(w.expires_at) <= moment]
     unmatched = [w.as_waiver() for i, w in enumerate(waivers)
-                 if i not in used and i not in expired_used and _time(w.expires_at) > moment]
+                 if i not in used and i not in expired_used and parse_time(w.expires_at) > moment]
     return out, WaiverReport(applied=sum(1 for f in out if f.waived), expired=expired,
                              unmatched=unmatched)
 
