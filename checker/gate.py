@@ -16,7 +16,6 @@ references — decide; other findings are reported as unrelated debt.
 from __future__ import annotations
 
 import copy
-
 from pathlib import Path
 from typing import Any
 
