@@ -43,6 +43,11 @@ def _result_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(FORMATS), default="table")
     parser.add_argument("--output", "-o", type=Path, metavar="FILE",
                         help="write the result here instead of standard output")
+    _evaluation_args(parser)
+
+
+def _evaluation_args(parser: argparse.ArgumentParser) -> None:
+    """What every evaluating command takes besides its output: threshold, waivers, timings."""
     parser.add_argument("--fail-on", choices=SEVERITIES, default="low", metavar="SEVERITY",
                         help="lowest severity that fails: critical, high, medium, low "
                         "(default: low)")
@@ -144,12 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the PDF report here")
     report.add_argument("--html", type=Path, metavar="FILE",
                         help="write the HTML form of the report here")
-    report.add_argument("--fail-on", choices=SEVERITIES, default="low", metavar="SEVERITY",
-                        help="lowest severity that fails (default: low)")
-    report.add_argument("--waivers", type=Path, metavar="FILE",
-                        help="waiver file (YAML/JSON): accepted findings with expiry")
-    report.add_argument("--timings", action="store_true",
-                        help="print how long each phase took to stderr")
+    _evaluation_args(report)
     _report_args(report)
     _engine_args(report)
     _policy_args(report)
@@ -266,7 +266,7 @@ def _evaluate(args: argparse.Namespace, gate: bool) -> tuple[ResultDocument, Ren
                                   waivers=waivers)
     color, width = _terminal()
     ctx = RenderContext(color=color and args.output is None, width=width, snapshot=snapshot,
-                        rules=tuple(policies.rules.values()))
+                        policies=policies)
     return result, ctx
 
 
@@ -297,15 +297,16 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return _emit(args, *_evaluate(args, gate=True))
 
 
-def _provenance_exempt(args: argparse.Namespace) -> frozenset[str]:
+def _provenance_exempt(policies: PolicySet) -> frozenset[str]:
     """Model types the lineage rules do not ask for preprocessing or a training job."""
-    config = _policies(args).data.get("almguard", {}).get("config", {})
+    config = policies.data.get("almguard", {}).get("config", {})
     return frozenset(config.get("lineage", {}).get("provenance_exempt_types", ()))
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
     snapshot = FileSource(args.snapshot).load()
-    answer = endpoint_lineage(snapshot.model, args.endpoint, _provenance_exempt(args))
+    exempt = _provenance_exempt(_policies(args))
+    answer = endpoint_lineage(snapshot.model, args.endpoint, exempt)
     color, width = _terminal()
     text = (lineage_json(answer) if args.format == "json"
             else lineage_table(answer, color=color, width=width))
@@ -334,11 +335,11 @@ def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: Render
                    html: Path | None = None) -> None:
     """Render the one result document (plus its snapshot) as HTML and/or PDF/A."""
     from reports import build_context, render_html, render_pdf_report
-    assert ctx.snapshot is not None
+    assert ctx.snapshot is not None and ctx.policies is not None
     progress = Progress(timings=args.timings)
     with progress.step("Rendering report", "report_html"):
         context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at,
-                                provenance_exempt=_provenance_exempt(args))
+                                provenance_exempt=_provenance_exempt(ctx.policies))
         text = render_html(context)
     if html is not None:
         _write(text, html)

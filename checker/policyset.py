@@ -9,7 +9,7 @@ defaults do not have is refused (a typo in a threshold must not be ignored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,6 @@ class PolicySet:
     rules: dict[str, RuleMeta]  # by package path, e.g. almguard.rules.registry.semantic_version
     digest: str
     revision: str
-    sources: tuple[str, ...] = field(default=())
-
-    def rule_for_path(self, package: str) -> RuleMeta | None:
-        return self.rules.get(package)
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any], *, check: tuple[str, ...] | None,
@@ -143,4 +139,4 @@ def load_policies(extra_dirs: list[Path] | None = None, data_files: list[Path] |
     custom = bool(extra_dirs) or bool(data_files)
     revision = f"almguard-{__version__}" + (f"+local.{digest[7:19]}" if custom else "")
     return PolicySet(modules=tuple(modules), tests=tuple(tests), data=data, rules=rules,
-                     digest=digest, revision=revision, sources=tuple(str(r) for r in roots))
+                     digest=digest, revision=revision)

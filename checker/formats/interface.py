@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..metadata import RuleMeta
+from ..policyset import PolicySet
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
 
@@ -13,12 +14,17 @@ from ..sources.interface import LoadedSnapshot
 @dataclass(frozen=True)
 class RenderContext:
     """What a format may need beyond the result: the terminal, the snapshot (for line
-    numbers and the resources checked) and the full rule catalog (for SARIF rules)."""
+    numbers and the resources checked) and the policies that ran (the full rule catalog
+    for SARIF rules; their data for reports)."""
 
     color: bool = False
     width: int = 120
     snapshot: LoadedSnapshot | None = None
-    rules: tuple[RuleMeta, ...] = field(default=())
+    policies: PolicySet | None = None
+
+    @property
+    def rules(self) -> tuple[RuleMeta, ...]:
+        return tuple(self.policies.rules.values()) if self.policies else ()
 
 
 class Formatter(ABC):
