@@ -21,7 +21,7 @@ from .formats import FORMATS
 from .formats.interface import RenderContext
 from .gate import load_settings, make_proposal, run_gate
 from .generate import generate
-from .lineage import endpoint_lineage
+from .lineage import endpoint_lineage, provenance_exempt
 from .metadata import SEVERITIES
 from .policyset import PolicySet, load_policies
 from .progress import Progress
@@ -194,6 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
                          help="registry.captured_at, RFC 3339 (default: now, UTC)")
     azureml.add_argument("--organization", metavar="NAME", help="registry.organization")
 
+    serve = sub.add_parser("serve", help="run the reporting service (HTTP API, schedules, "
+                           "dashboard)",
+                           description="Run the reporting service: scans over HTTP, "
+                           "scheduled scans, stored evidence, diffs, gates, lineage at a "
+                           "time, and a dashboard. Needs: pip install 'almguard[service]'.")
+    serve.add_argument("--config", type=Path, metavar="FILE",
+                       help="service config (YAML); default: SQLite almguard.db here, no "
+                       "schedules, tokens from ALMGUARD_TOKEN_<NAME>=SCOPES:SECRET")
+    serve.add_argument("--host", help="listen address (default: the config's, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default: the config's, 8080)")
+    serve.add_argument("--log-level", default="info",
+                       choices=("critical", "error", "warning", "info", "debug"))
+
+    token = sub.add_parser("token", help="API tokens for the service")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_sub.add_parser("new", help="print a new random token and the hash to configure",
+                         description="Print a new random token (give it to the client) and "
+                         "its SHA-256 (put it in the service config as sha256).")
+    token_sub.add_parser("hash", help="hash a token read from standard input",
+                         description="Read a token from standard input and print the "
+                         "SHA-256 the service config stores.")
+
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     _policy_args(rules)
@@ -297,15 +319,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return _emit(args, *_evaluate(args, gate=True))
 
 
-def _provenance_exempt(policies: PolicySet) -> frozenset[str]:
-    """Model types the lineage rules do not ask for preprocessing or a training job."""
-    config = policies.data.get("almguard", {}).get("config", {})
-    return frozenset(config.get("lineage", {}).get("provenance_exempt_types", ()))
-
-
 def cmd_lineage(args: argparse.Namespace) -> int:
     snapshot = FileSource(args.snapshot).load()
-    exempt = _provenance_exempt(_policies(args))
+    exempt = provenance_exempt(_policies(args))
     answer = endpoint_lineage(snapshot.model, args.endpoint, exempt)
     color, width = _terminal()
     text = (lineage_json(answer) if args.format == "json"
@@ -339,7 +355,7 @@ def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: Render
     progress = Progress(timings=args.timings)
     with progress.step("Rendering report", "report_html"):
         context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at,
-                                provenance_exempt=_provenance_exempt(ctx.policies))
+                                provenance_exempt=provenance_exempt(ctx.policies))
         text = render_html(context)
     if html is not None:
         _write(text, html)
@@ -409,6 +425,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .service.server import serve
+    return serve(args.config, host=args.host, port=args.port, log_level=args.log_level)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    import secrets
+    from .service.config import hash_token
+    if args.token_command == "new":
+        secret = "alm_" + secrets.token_urlsafe(32)
+        print(f"token:  {secret}\nsha256: {hash_token(secret)}")
+        return 0
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        raise UsageError("no token on standard input")
+    print(hash_token(secret))
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     if args.versions < 1 or not 0 <= args.violations <= 1:
         raise UsageError("--versions must be at least 1 and --violations between 0 and 1")
@@ -419,7 +454,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"scan": cmd_scan, "gate": cmd_gate, "lineage": cmd_lineage, "rules": cmd_rules,
             "generate": cmd_generate, "bundle": cmd_bundle, "report": cmd_report,
-            "import": cmd_import}
+            "import": cmd_import, "serve": cmd_serve, "token": cmd_token}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

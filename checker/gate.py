@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -58,13 +58,21 @@ def load_settings(path: Path, limits: Limits | None = None) -> dict[str, Any]:
         text, raw = documents.load_with_text(path, limits)
     except DocumentError as exc:
         raise UsageError(exc.message, file=str(path), line=exc.line) from None
+    return load_settings_document(raw, origin=str(path),
+                                  line_of=lambda loc: documents.line_of(text, loc, limits))
+
+
+def load_settings_document(raw: Any, *, origin: str,
+                           line_of: Callable[[tuple[Any, ...]], int | None] | None = None
+                           ) -> dict[str, Any]:
+    """Validate deployment settings already parsed (a file's, or a request's)."""
     try:
         DeploymentSettings.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        raise UsageError(str(err["msg"]), file=str(path),
-                         line=documents.line_of(text, tuple(err["loc"]), limits),
-                         path=format_loc(tuple(err["loc"]))) from None
+        loc = tuple(err["loc"])
+        raise UsageError(str(err["msg"]), file=origin, line=line_of(loc) if line_of else None,
+                         path=format_loc(loc)) from None
     return dict(documents.without_nulls(raw))
 
 

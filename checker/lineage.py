@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from .errors import UsageError
+from .policyset import PolicySet
 from .snapshot import Dataset, DatasetRef, Deployment, Model, ModelVersion, Snapshot
 
 
@@ -145,3 +146,9 @@ def endpoint_lineage(snapshot: Snapshot, endpoint: str,
     return EndpointLineage(endpoint=endpoint, registry=snapshot.registry.name,
                            captured_at=snapshot.registry.captured_at, serving=serving,
                            missing=missing)
+
+
+def provenance_exempt(policies: PolicySet) -> frozenset[str]:
+    """Model types the lineage rules do not ask for preprocessing or a training job."""
+    config = policies.data.get("almguard", {}).get("config", {})
+    return frozenset(config.get("lineage", {}).get("provenance_exempt_types", ()))

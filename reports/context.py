@@ -20,6 +20,7 @@ from typing import Iterable, Literal, Sequence
 
 from markupsafe import Markup
 
+from checker.compliance import findings_by_rule, rule_checks
 from checker.lineage import VersionTrace, trace_version
 from checker.metadata import CATEGORIES, SEVERITIES, RuleMeta
 from checker.results import Finding, ResultDocument, Waiver
@@ -362,11 +363,9 @@ class _Index:
     def __init__(self, result: ResultDocument, snapshot: LoadedSnapshot) -> None:
         self.model = snapshot.model
         self.by_resource: dict[tuple[str, str], list[Finding]] = {}
-        self.by_rule: dict[str, dict[tuple[str, str], list[Finding]]] = {}
         for f in result.findings:
-            key = (f.resource.kind, f.resource.id)
-            self.by_resource.setdefault(key, []).append(f)
-            self.by_rule.setdefault(f.rule_id, {}).setdefault(key, []).append(f)
+            self.by_resource.setdefault((f.resource.kind, f.resource.id), []).append(f)
+        self.by_rule = findings_by_rule(result.findings)
         self.models: dict[str, Model] = {m.name: m for m in self.model.models}
         self.datasets: dict[str, Dataset] = {f"{d.name}@{d.version}": d
                                              for d in self.model.datasets}
@@ -380,13 +379,9 @@ class _Index:
 
 
 def _rule_status(rule: RuleMeta, index: _Index) -> RuleStatus:
-    found = index.by_rule.get(rule.id, {})
-    subjects = {(k, i) for k in rule.resource_kinds for i in index.checked.get(k, ())}
-    subjects |= set(found)
-    failing = sum(1 for fs in found.values() if any(not f.waived for f in fs))
-    waived = sum(1 for fs in found.values() if fs and all(f.waived for f in fs))
-    return RuleStatus(rule.id, rule.title, rule.severity, rule.category, len(subjects),
-                      failing, waived)
+    checks, failing, waived = rule_checks(rule, index.by_rule.get(rule.id, {}), index.checked)
+    return RuleStatus(rule.id, rule.title, rule.severity, rule.category, checks, failing,
+                      waived)
 
 
 def _categories(result: ResultDocument, statuses: Sequence[RuleStatus]) -> list[CategoryRow]:

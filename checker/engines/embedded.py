@@ -129,6 +129,9 @@ class EmbeddedEngine(Engine):
             raise EngineError(f"embedded engine worker failed: {exc}") from None
 
     def close(self) -> None:
+        """Stop the workers and drop the engine (on the calling thread: regorus engines
+        must be freed on the thread that made them)."""
+        self._engine = None
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None

@@ -1,0 +1,46 @@
+"""Checks and the compliance rate: the one definition the reports and the service share.
+
+A check is one rule applied to one resource of a kind the rule inspects (as in the JUnit
+output); it fails when the result holds an unwaived finding for it. The compliance rate is
+the percentage of checks that do not fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+from .metadata import RuleMeta
+from .results import Finding, ResultDocument
+from .scan import resources
+
+Key = tuple[str, str]
+
+
+def findings_by_rule(findings: Iterable[Finding]) -> dict[str, dict[Key, list[Finding]]]:
+    out: dict[str, dict[Key, list[Finding]]] = {}
+    for f in findings:
+        out.setdefault(f.rule_id, {}).setdefault((f.resource.kind, f.resource.id), []).append(f)
+    return out
+
+
+def rule_checks(rule: RuleMeta, found: Mapping[Key, Sequence[Finding]],
+                checked: Mapping[str, Sequence[str]]) -> tuple[int, int, int]:
+    """(checks, failing, waived) of one rule."""
+    subjects = {(k, i) for k in rule.resource_kinds for i in checked.get(k, ())}
+    subjects |= set(found)
+    failing = sum(1 for fs in found.values() if any(not f.waived for f in fs))
+    waived = sum(1 for fs in found.values() if fs and all(f.waived for f in fs))
+    return len(subjects), failing, waived
+
+
+def compliance_rate(result: ResultDocument, document: dict[str, Any],
+                    rules: Iterable[RuleMeta]) -> float | None:
+    """Percentage of all checks without an unwaived finding; None when nothing applied."""
+    checked = resources(document)
+    by_rule = findings_by_rule(result.findings)
+    checks = failing = 0
+    for rule in rules:
+        c, f, _ = rule_checks(rule, by_rule.get(rule.id, {}), checked)
+        checks += c
+        failing += f
+    return None if checks == 0 else 100.0 * (checks - failing) / checks

@@ -1,0 +1,237 @@
+"""The service's configuration file: database, listener, limits, tokens, schedules.
+
+    database: sqlite:///almguard.db        # or postgresql+psycopg://user@host/db
+    listen: {host: 127.0.0.1, port: 8080}
+    max_body_bytes: 67108864
+    evaluation: {engine: regorus, fail_on: low, policies: [], data: []}
+    tokens:
+      - {name: ci, scopes: [gate], sha256: "9f86d0…"}     # hash of the secret
+      - {name: admin, scopes: [admin], env: ALMGUARD_ADMIN_TOKEN}
+    schedules:
+      - name: foundry-prod
+        cron: "0 * * * *"
+        source: {kind: file, path: snapshots/foundry-prod.yaml}
+
+Relative paths are resolved against the file's directory. Secrets never sit in the file in
+clear: a token is its SHA-256 hash, or the name of an environment variable that holds it
+(hashed as soon as it is read). The file is read through the same hardened YAML reader as
+snapshots, and unknown keys are errors with their line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .. import documents
+from ..documents import DocumentError, Limits
+from ..errors import AlmguardError
+from ..metadata import Severity
+from ..sources.interface import format_loc
+
+Scope = Literal["read", "scan", "gate", "admin"]
+SCOPES: tuple[str, ...] = ("read", "scan", "gate", "admin")
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class ConfigError(AlmguardError):
+    """The service configuration is invalid."""
+
+
+def hash_token(secret: str) -> str:
+    """The stored form of an API token: hex SHA-256 of its UTF-8 text."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Listen(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class Evaluation(_Strict):
+    engine: Literal["regorus", "opa"] = "regorus"
+    fail_on: Severity = "low"
+    policies: list[Path] = []
+    data: list[Path] = []
+    waivers: Path | None = None
+    opa_url: str | None = None
+    workers: int | None = Field(default=None, ge=1, le=64)
+
+
+class TokenConfig(_Strict):
+    name: str
+    scopes: list[Scope] = Field(min_length=1)
+    sha256: str | None = None
+    env: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("a token name is 1-64 letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError("sha256 is the 64 lower-case hex digits of the token's hash "
+                             "(almguard token hash)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> "TokenConfig":
+        if (self.sha256 is None) == (self.env is None):
+            raise ValueError("give exactly one of sha256 (the token's hash) or env (the "
+                             "variable holding the token)")
+        return self
+
+
+class SourceConfig(_Strict):
+    kind: Literal["file", "directory", "azureml", "mlflow"]
+    path: Path | None = None
+    tracking_uri: str | None = None
+    models: list[str] = []
+    registry_name: str | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> "SourceConfig":
+        if self.kind == "mlflow" and not self.tracking_uri:
+            raise ValueError("a source of kind mlflow needs tracking_uri")
+        if self.kind != "mlflow" and self.path is None:
+            raise ValueError(f"a source of kind {self.kind} needs path")
+        return self
+
+
+class ScheduleConfig(_Strict):
+    name: str
+    cron: str
+    source: SourceConfig
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("a schedule name is 1-64 letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not croniter.is_valid(value) or len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a five-field cron expression "
+                             "(minute hour day month weekday)")
+        return value
+
+
+class ServiceConfig(_Strict):
+    database: str = "sqlite:///almguard.db"
+    listen: Listen = Listen()
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, ge=1024)
+    evaluation: Evaluation = Evaluation()
+    tokens: list[TokenConfig] = []
+    schedules: list[ScheduleConfig] = []
+    scheduler: bool = True
+    anonymous_read: bool = False
+
+    @model_validator(mode="after")
+    def _unique(self) -> "ServiceConfig":
+        for what, names in (("token", [t.name for t in self.tokens]),
+                            ("schedule", [s.name for s in self.schedules])):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {what} name {dupes[0]!r}")
+        return self
+
+
+def _resolve(config: ServiceConfig, base: Path) -> ServiceConfig:
+    """Paths relative to the config file's directory; a relative SQLite file too."""
+    def rel(path: Path | None) -> Path | None:
+        return None if path is None or path.is_absolute() else base / path
+
+    evaluation = config.evaluation.model_copy(update={
+        "policies": [rel(p) or p for p in config.evaluation.policies],
+        "data": [rel(p) or p for p in config.evaluation.data],
+        "waivers": rel(config.evaluation.waivers) or config.evaluation.waivers})
+    schedules = [s.model_copy(update={"source": s.source.model_copy(update={
+        "path": rel(s.source.path) or s.source.path})}) for s in config.schedules]
+    database = config.database
+    prefix = "sqlite:///"
+    if database.startswith(prefix) and not database.startswith(prefix + "/") \
+            and database != "sqlite:///:memory:":
+        database = prefix + str(base / database[len(prefix):])
+    return config.model_copy(update={"evaluation": evaluation, "schedules": schedules,
+                                     "database": database})
+
+
+def load_config(path: Path | None, limits: Limits | None = None) -> ServiceConfig:
+    """Read and validate a service config file (None: all defaults)."""
+    if path is None:
+        return ServiceConfig()
+    limits = limits or Limits(max_bytes=1024 * 1024)
+    try:
+        text, raw = documents.load_with_text(path, limits)
+    except DocumentError as exc:
+        raise ConfigError(exc.message, file=str(path), line=exc.line) from None
+    if raw is None:
+        raw = {}
+    try:
+        config = ServiceConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise ConfigError(message, file=str(path), path=format_loc(loc) or None,
+                          line=documents.line_of(text, loc, limits)) from None
+    return _resolve(config, path.resolve().parent)
+
+
+def token_hashes(config: ServiceConfig,
+                 environ: dict[str, str] | None = None) -> dict[str, tuple[str, frozenset[str]]]:
+    """hash -> (token name, scopes), reading env-held secrets now and keeping only hashes.
+
+    ALMGUARD_TOKEN_<NAME> variables add tokens without a file entry:
+    ALMGUARD_TOKEN_CI="gate:secret" gives a token named ci with the gate scope.
+    """
+    env = os.environ if environ is None else environ
+    table: dict[str, tuple[str, frozenset[str]]] = {}
+    for token in config.tokens:
+        if token.env is not None:
+            secret = env.get(token.env)
+            if not secret:
+                raise ConfigError(f"token {token.name!r}: environment variable {token.env} "
+                                  "is not set")
+            digest = hash_token(secret)
+        else:
+            assert token.sha256 is not None
+            digest = token.sha256
+        table[digest] = (token.name, frozenset(token.scopes))
+    for key, value in sorted(env.items()):
+        if not key.startswith("ALMGUARD_TOKEN_") or key == "ALMGUARD_TOKEN_":
+            continue
+        name = key[len("ALMGUARD_TOKEN_"):].lower()
+        scopes, sep, secret = value.partition(":")
+        wanted = [s.strip() for s in scopes.split(",") if s.strip()]
+        if not sep or not secret or not wanted or any(s not in SCOPES for s in wanted):
+            raise ConfigError(f"{key}: expected SCOPES:SECRET with scopes from "
+                              f"{', '.join(SCOPES)} (e.g. gate,read:s3cr3t)")
+        table[hash_token(secret)] = (name, frozenset(wanted))
+    return table
+
+
+def describe_source(source: SourceConfig) -> str:
+    return source.tracking_uri if source.kind == "mlflow" else str(source.path)
+

@@ -1,0 +1,91 @@
+"""The service's one evaluation path: the checker's own scan and gate, on one engine.
+
+Policies and waivers are loaded once at start (a bad policy stops the service from
+starting, it never serves half a catalog). The engine lives on one dedicated thread: the
+embedded engine may only be used on the thread that created it, and one engine evaluating
+requests in turn keeps memory flat; large snapshots still fan out to its worker processes.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
+
+from ..compliance import compliance_rate
+from ..engines import Engine, make_engine
+from ..gate import run_gate
+from ..policyset import PolicySet, load_policies
+from ..results import Proposal, ResultDocument
+from ..scan import evaluate
+from ..sources.interface import LoadedSnapshot
+from ..waivers import WaiverEntry, load_waivers, max_waiver_days
+from .config import Evaluation
+
+T = TypeVar("T")
+
+
+class Evaluator:
+    """Scans and gates, serialised on the engine's thread."""
+
+    def __init__(self, settings: Evaluation) -> None:
+        self.settings = settings
+        self.policies: PolicySet = load_policies(list(settings.policies), list(settings.data))
+        self.waivers: list[WaiverEntry] | None = (
+            load_waivers(settings.waivers, max_days=max_waiver_days(self.policies.data))
+            if settings.waivers else None)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="almguard-engine")
+        self._engine: Engine | None = None
+        try:
+            self._engine = self._call(self._start)
+        except BaseException:
+            self._thread.shutdown()
+            raise
+
+    def _start(self) -> Engine:
+        engine = make_engine(self.settings.engine, workers=self.settings.workers,
+                             opa_url=self.settings.opa_url)
+        try:
+            engine.load(self.policies)
+        except BaseException:
+            engine.close()
+            raise
+        return engine
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        return self._thread.submit(fn).result()
+
+    @property
+    def engine(self) -> Engine:
+        assert self._engine is not None
+        return self._engine
+
+    def engine_name(self) -> str:
+        return f"{self.engine.name} {self.engine.version()}"
+
+    def scan(self, snapshot: LoadedSnapshot) -> ResultDocument:
+        return self._call(lambda: evaluate(snapshot, self.policies, self.engine,
+                                           fail_on=self.settings.fail_on,
+                                           waivers=self.waivers))
+
+    def gate(self, snapshot: LoadedSnapshot, proposal: Proposal,
+             settings: dict[str, Any] | None = None) -> ResultDocument:
+        return self._call(lambda: run_gate(snapshot, proposal, self.policies, self.engine,
+                                           settings=settings, fail_on=self.settings.fail_on,
+                                           waivers=self.waivers))
+
+    def compliance_rate(self, result: ResultDocument, snapshot: LoadedSnapshot) -> float | None:
+        return compliance_rate(result, snapshot.document, self.policies.rules.values())
+
+    def close(self) -> None:
+        if self._engine is None:
+            return
+
+        def release() -> None:
+            assert self._engine is not None
+            self._engine.close()
+            self._engine = None
+
+        try:
+            self._call(release)
+        finally:
+            self._thread.shutdown()

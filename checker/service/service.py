@@ -1,0 +1,158 @@
+"""The service's parts wired together: store, evaluator, tokens and scheduler.
+
+Everything the HTTP layer and the scheduler do goes through here, so a scheduled scan and
+a posted scan are the same code: load (already done by the caller), evaluate with the
+checker, store scan and snapshot in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+from ..gate import load_settings_document, make_proposal
+from ..lineage import EndpointLineage, endpoint_lineage, provenance_exempt
+from ..results import ResultDocument
+from ..sources.interface import LoadedSnapshot
+from .auth import TokenTable
+from .config import ServiceConfig, token_hashes
+from .evaluator import Evaluator
+from .scheduler import Scheduler
+from .store import ScanInfo, Store
+
+log = logging.getLogger("almguard.service")
+
+
+class NotFound(LookupError):
+    """A scan, registry, snapshot or endpoint the request names does not exist."""
+
+
+class SnapshotCache:
+    """The few most recently used stored snapshots, parsed (gates hit the same one)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._items: OrderedDict[str, LoadedSnapshot] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> LoadedSnapshot | None:
+        with self._lock:
+            item = self._items.get(digest)
+            if item is not None:
+                self._items.move_to_end(digest)
+            return item
+
+    def put(self, snapshot: LoadedSnapshot) -> None:
+        with self._lock:
+            self._items[snapshot.digest] = snapshot
+            self._items.move_to_end(snapshot.digest)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class Service:
+    def __init__(self, config: ServiceConfig, *, environ: dict[str, str] | None = None,
+                 start_scheduler: bool | None = None) -> None:
+        self.config = config
+        self.tokens = TokenTable(token_hashes(config, environ), config.anonymous_read)
+        self.store = Store(config.database)
+        try:
+            self.store.migrate()
+            self.evaluator = Evaluator(config.evaluation)
+        except BaseException:
+            self.store.close()
+            raise
+        self.cache = SnapshotCache()
+        self.scheduler = Scheduler(self.store, list(config.schedules), self.scan_and_store)
+        self._start_scheduler = config.scheduler if start_scheduler is None else start_scheduler
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._start_scheduler and self.config.schedules:
+            self.scheduler.start()
+
+    def close(self) -> None:
+        self.scheduler.stop()
+        self.evaluator.close()
+        self.store.close()
+
+    @property
+    def policies(self):  # noqa: ANN201 - PolicySet
+        return self.evaluator.policies
+
+    # --- scans -----------------------------------------------------------------------
+
+    def scan(self, snapshot: LoadedSnapshot, *, source: str, requested_by: str) -> ScanInfo:
+        result = self.evaluator.scan(snapshot)
+        rate = self.evaluator.compliance_rate(result, snapshot)
+        info = self.store.save_scan(snapshot, result, source=source,
+                                    requested_by=requested_by, compliance_rate=rate)
+        self.cache.put(snapshot)
+        return info
+
+    def scan_and_store(self, snapshot: LoadedSnapshot, *, source: str,
+                       requested_by: str) -> int:
+        return self.scan(snapshot, source=source, requested_by=requested_by).id
+
+    def scan_info(self, scan_id: int) -> ScanInfo:
+        info = self.store.get_scan(scan_id)
+        if info is None:
+            raise NotFound(f"no scan {scan_id}")
+        return info
+
+    def result(self, scan_id: int) -> ResultDocument:
+        result = self.store.result(scan_id)
+        if result is None:
+            raise NotFound(f"no scan {scan_id}")
+        return result
+
+    def snapshot(self, digest: str) -> LoadedSnapshot:
+        cached = self.cache.get(digest)
+        if cached is not None:
+            return cached
+        loaded = self.store.snapshot(digest)
+        if loaded is None:
+            raise NotFound(f"no stored snapshot {digest}")
+        self.cache.put(loaded)
+        return loaded
+
+    # --- gates -----------------------------------------------------------------------
+
+    def latest_snapshot(self, registry: str) -> LoadedSnapshot:
+        digest = self.store.latest_snapshot_digest(registry)
+        if digest is None:
+            raise NotFound(f"no scan of registry {registry!r} is stored: post a scan of it "
+                           "first, or send the snapshot with the gate request")
+        return self.snapshot(digest)
+
+    def gate(self, snapshot: LoadedSnapshot, *, model: str, version: str, endpoint: str,
+             environment: str, traffic: float, at: str | None,
+             deployment: dict[str, Any] | None) -> ResultDocument:
+        proposal = make_proposal(model, version, endpoint, environment=environment,
+                                 traffic=traffic, at=at,
+                                 captured_at=snapshot.document["registry"]["captured_at"])
+        settings = (load_settings_document(deployment, origin="request body: deployment")
+                    if deployment is not None else None)
+        return self.evaluator.gate(snapshot, proposal, settings)
+
+    # --- lineage ---------------------------------------------------------------------
+
+    def lineage(self, registry: str, endpoint: str,
+                at: datetime | None) -> tuple[EndpointLineage, LoadedSnapshot]:
+        if at is None:
+            snapshot = self.latest_snapshot(registry)
+        else:
+            found = self.store.snapshot_at(registry, at)
+            if found is None:
+                raise NotFound(f"no snapshot of registry {registry!r} was captured at or "
+                               "before that time")
+            snapshot = found
+        if not any(d["endpoint"] == endpoint for d in snapshot.document["deployments"]):
+            raise NotFound(f"no endpoint {endpoint!r} in the snapshot of {registry!r} "
+                           f"captured at {snapshot.document['registry']['captured_at']}")
+        exempt = provenance_exempt(self.policies)
+        return endpoint_lineage(snapshot.model, endpoint, exempt), snapshot
