@@ -16,6 +16,7 @@ references — decide; other findings are reported as unrelated debt.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,11 +27,11 @@ from .documents import DocumentError, Limits
 from .engines.interface import Engine
 from .errors import UsageError
 from .metadata import SEVERITIES, Severity
-from .partition import dataset_refs
+from .partition import Components, dataset_refs
 from .policyset import PolicySet
 from .results import Finding, Gate, GateCheck, Proposal, ResultDocument
 from .snapshot import ContentSafety, Monitoring, Tags, _rfc3339, parse_time
-from .scan import evaluate
+from .scan import build_result, raw_findings
 from .sources.interface import LoadedSnapshot, format_loc
 from .waivers import WaiverEntry
 
@@ -136,19 +137,61 @@ def apply_proposal(document: dict[str, Any], proposal: Proposal,
     return {**document, "registry": registry, "deployments": rebuilt}
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The findings of a snapshot as it is (no proposal, no waivers) under one policy set.
+
+    A gate on the same snapshot and policies re-evaluates only the part of the registry the
+    proposal can change (see partition.neighbourhood) and takes every other finding from
+    here: the same result as evaluating everything, in milliseconds instead of seconds on
+    a large registry.
+    """
+
+    snapshot_digest: str
+    policies_digest: str
+    findings: tuple[Finding, ...]
+    components: Components
+
+
+def make_baseline(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine) -> Baseline:
+    return Baseline(snapshot.digest, policies.digest,
+                    tuple(raw_findings(snapshot.document, policies, engine)),
+                    Components(snapshot.document))
+
+
+def _gate_findings(snapshot: LoadedSnapshot, document: dict[str, Any], proposal: Proposal,
+                   policies: PolicySet, engine: Engine,
+                   baseline: Baseline | None) -> list[Finding]:
+    same_clock = (document["registry"]["captured_at"]
+                  == snapshot.document["registry"]["captured_at"])
+    if (baseline is None or not same_clock or baseline.snapshot_digest != snapshot.digest
+            or baseline.policies_digest != policies.digest):
+        return raw_findings(document, policies, engine)
+    sub, affected = baseline.components.neighbourhood(document, proposal.model,
+                                                      proposal.endpoint)
+    fresh = [f for f in raw_findings(sub, policies, engine)
+             if (f.resource.kind, f.resource.id) in affected]
+    kept = [f for f in baseline.findings if (f.resource.kind, f.resource.id) not in affected]
+    return sorted(kept + fresh, key=Finding.sort_key)
+
+
 def run_gate(snapshot: LoadedSnapshot, proposal: Proposal, policies: PolicySet,
              engine: Engine, *, settings: dict[str, Any] | None = None,
-             fail_on: Severity = "low",
-             waivers: list[WaiverEntry] | None = None) -> ResultDocument:
+             fail_on: Severity = "low", waivers: list[WaiverEntry] | None = None,
+             baseline: Baseline | None = None) -> ResultDocument:
     """Evaluate the snapshot with the proposal applied and decide allow or deny.
 
     The result names the snapshot file as loaded (its digest and clock); the proposal,
-    which fully determines the what-if document, is recorded in the gate block.
+    which fully determines the what-if document, is recorded in the gate block. With a
+    baseline of the same snapshot and policies, only the proposal's neighbourhood is
+    evaluated again; the result is the same.
     """
     document = apply_proposal(snapshot.document, proposal, settings)
     what_if = LoadedSnapshot(document=document, digest=snapshot.digest,
                              origin=snapshot.origin)
-    result = evaluate(what_if, policies, engine, fail_on=fail_on, waivers=waivers)
+    findings = _gate_findings(snapshot, document, proposal, policies, engine, baseline)
+    result = build_result(what_if, findings, policies, engine, fail_on=fail_on,
+                          waivers=waivers)
     result = result.model_copy(update={"snapshot": result.snapshot.model_copy(update={
         "captured_at": snapshot.document["registry"]["captured_at"]})})
     return decide(result, document, proposal, policies, fail_on)

@@ -114,3 +114,78 @@ def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dic
 def partition_inputs(document: dict[str, Any], *, batch_weight: int = 2000) -> Iterator[str]:
     """The partitions as JSON texts, ready for an engine, made one at a time."""
     return (compact_json(p) for p in partition(document, batch_weight=batch_weight))
+
+
+
+class Components:
+    """The connected components of a snapshot, indexed once for many neighbourhood queries
+    (a gate service answers many proposals against one stored registry)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        models = document.get("models") or []
+        uf = _UnionFind()
+        for m in models:
+            uf.find("m:" + m["name"])
+        for d in document.get("deployments") or ():
+            uf.union("m:" + d["model"], "e:" + d["endpoint"])
+        self._root_of: dict[str, str] = {key: uf.find(key) for key in list(uf.parent)}
+        self._models_of: dict[str, list[dict[str, Any]]] = {}
+        self._refs_of: dict[str, set[str]] = {}
+        self._roots_of_ref: dict[str, set[str]] = {}
+        for m in models:
+            root = self._root_of["m:" + m["name"]]
+            self._models_of.setdefault(root, []).append(m)
+            refs = {ref for v in m.get("versions") or () for ref in dataset_refs(v)}
+            self._refs_of[m["name"]] = refs
+            for ref in refs:
+                self._roots_of_ref.setdefault(ref, set()).add(root)
+        self._datasets = {f"{d['name']}@{d['version']}": d
+                          for d in document.get("datasets") or ()}
+
+    def neighbourhood(self, document: dict[str, Any], model: str,
+                      endpoint: str) -> tuple[dict[str, Any], set[tuple[str, str]]]:
+        """What a change to `model`'s deployments on `endpoint` can affect.
+
+        `document` is the indexed snapshot, or one that differs from it only in the
+        deployments on `endpoint` (a gate's what-if). Returns (sub-snapshot, resources):
+        the component joining the model and the endpoint, with every component that shares
+        a dataset reference with it, and the resources (kind, id) of the joined component
+        and of the datasets it references. Evaluating the sub-snapshot yields every finding
+        about those resources that evaluating the whole document would; findings about any
+        other resource are those of the other components, which the change leaves as they
+        were.
+        """
+        joined = {r for r in (self._root_of.get("m:" + model),
+                              self._root_of.get("e:" + endpoint)) if r is not None}
+        mine = [m for root in sorted(joined) for m in self._models_of.get(root, ())]
+        touched: set[str] = set().union(*(self._refs_of[m["name"]] for m in mine))
+        roots = joined | {r for ref in touched for r in self._roots_of_ref.get(ref, ())}
+
+        def in_roots(d: dict[str, Any], wanted: set[str]) -> bool:
+            return d["endpoint"] == endpoint or self._root_of.get("e:" + d["endpoint"]) in wanted
+
+        sub_models = [m for root in sorted(roots) for m in self._models_of.get(root, ())]
+        wanted = set().union(*(self._refs_of[m["name"]] for m in sub_models))
+        deployments = document.get("deployments") or []
+        sub = {"schema_version": document["schema_version"], "registry": document["registry"],
+               "datasets": [self._datasets[i] for i in sorted(wanted) if i in self._datasets],
+               "models": sub_models,
+               "deployments": [d for d in deployments if in_roots(d, roots)]}
+
+        resources: set[tuple[str, str]] = {("dataset", ref) for ref in touched}
+        for m in mine:
+            resources.add(("model", m["name"]))
+            resources.update(("model_version", f"{m['name']}@{v['version']}")
+                             for v in m.get("versions") or ())
+        for d in deployments:
+            if in_roots(d, joined):
+                resources.add(("deployment", f"{d['endpoint']}/{d['model']}@{d['version']}"))
+                resources.add(("endpoint", d["endpoint"]))
+        resources.add(("endpoint", endpoint))
+        return sub, resources
+
+
+def neighbourhood(document: dict[str, Any], model: str,
+                  endpoint: str) -> tuple[dict[str, Any], set[tuple[str, str]]]:
+    """Components(document).neighbourhood(document, model, endpoint), for one query."""
+    return Components(document).neighbourhood(document, model, endpoint)

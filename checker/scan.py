@@ -80,12 +80,16 @@ def count_resources(document: dict[str, Any]) -> int:
     return sum(len(ids) for ids in resources(document).values())
 
 
-def evaluate(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine, *,
-             fail_on: Severity = "low",
-             waivers: list[WaiverEntry] | None = None) -> ResultDocument:
-    """Evaluate every rule over the snapshot (in partitions) and build the result document."""
-    outputs = engine.evaluate(partition_inputs(snapshot.document))
-    findings = collect_findings(outputs, policies)
+def raw_findings(document: dict[str, Any], policies: PolicySet,
+                 engine: Engine) -> list[Finding]:
+    """Every finding of the rules over a snapshot document (in partitions), no waivers."""
+    return collect_findings(engine.evaluate(partition_inputs(document)), policies)
+
+
+def build_result(snapshot: LoadedSnapshot, findings: list[Finding], policies: PolicySet,
+                 engine: Engine, *, fail_on: Severity = "low",
+                 waivers: list[WaiverEntry] | None = None) -> ResultDocument:
+    """The result document of a snapshot's findings: waivers applied, summary counted."""
     registry = snapshot.document["registry"]
     report = None
     if waivers is not None:
@@ -101,3 +105,12 @@ def evaluate(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine, *,
         findings=findings,
         waivers=report,
     )
+
+
+def evaluate(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine, *,
+             fail_on: Severity = "low",
+             waivers: list[WaiverEntry] | None = None) -> ResultDocument:
+    """Evaluate every rule over the snapshot (in partitions) and build the result document."""
+    findings = raw_findings(snapshot.document, policies, engine)
+    return build_result(snapshot, findings, policies, engine, fail_on=fail_on,
+                        waivers=waivers)

@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from service_support import database_url  # noqa: F401 - the service tests' fixture
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+# every sample snapshot (samples/service.yaml is the service's config, not a snapshot)
+SAMPLE_SNAPSHOTS = sorted(p for p in SAMPLES.glob("*.yaml") if p.name != "service.yaml")
 
 MINIMAL = """\
 schema_version: 1
@@ -108,3 +112,19 @@ def sarif_multitool() -> tuple[str, Path]:
                         "(run scripts/install-sarif-multitool.sh)")
         pytest.skip("SARIF Multitool not installed: run scripts/install-sarif-multitool.sh")
     return str(tool), schema
+
+
+@pytest.fixture(scope="session")
+def bundled_policies():
+    """The bundled policy set, loaded once."""
+    from checker.policyset import load_policies
+    return load_policies()
+
+
+@pytest.fixture(scope="session")
+def embedded_engine(bundled_policies):
+    """One in-process regorus engine with the bundled policies (no worker processes)."""
+    from checker.engines.embedded import EmbeddedEngine
+    with EmbeddedEngine(workers=1) as engine:
+        engine.load(bundled_policies)
+        yield engine

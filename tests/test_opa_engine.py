@@ -24,7 +24,8 @@ from checker.generate import FAULTS, generate
 from checker.policyset import load_policies
 from checker.scan import evaluate
 from checker.sources.file import FileSource, load_snapshot_text
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLE_SNAPSHOTS, SAMPLES
+from mutations import mutate
 
 FAULT_DIR = ROOT / "tests" / "faults"
 COMPARED: list[str] = []
@@ -57,7 +58,7 @@ def assert_same(snapshot, policies, engines, label: str) -> None:
     COMPARED.append(label)
 
 
-@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.yaml")) + sorted(
+@pytest.mark.parametrize("path", SAMPLE_SNAPSHOTS + sorted(
     p for p in FAULT_DIR.glob("*.yaml") if p.name != "expected.yaml"), ids=lambda p: p.name)
 def test_engines_agree_on_samples_and_single_faults(path: Path, policies, engines):
     assert_same(FileSource(path).load(), policies, engines, path.name)
@@ -72,55 +73,13 @@ def test_engines_agree_on_generated_faults(fault, policies, engines):
     assert_same(snap, policies, engines, f"fault {fault}")
 
 
-HOURS = st.integers(-72, 72)
-
-
-def _mutate(document: dict, data) -> None:
-    """Random small edits that move things across rule boundaries."""
-    models, deployments = document["models"], document["deployments"]
-    for _ in range(data.draw(st.integers(1, 6))):
-        kind = data.draw(st.sampled_from(
-            ["drop", "traffic", "stage", "tier", "type", "shift", "approver", "canary"]))
-        model = data.draw(st.sampled_from(models))
-        version = data.draw(st.sampled_from(model["versions"]))
-        dep = data.draw(st.sampled_from(deployments))
-        if kind == "drop":
-            target = data.draw(st.sampled_from([version, version.get("lineage", {}), dep,
-                                                model]))
-            optional = [k for k in target if k not in ("name", "version", "endpoint", "versions",
-                                                       "model", "environment",
-                                                       "traffic_percent")]
-            if optional:
-                target.pop(data.draw(st.sampled_from(sorted(optional))))
-        elif kind == "traffic":
-            dep["traffic_percent"] = data.draw(st.sampled_from([0, 5, 10, 10.5, 50, 100]))
-        elif kind == "stage":
-            version["stage"] = data.draw(st.sampled_from(
-                ["development", "evaluation", "staging", "production", "archived", "retired"]))
-        elif kind == "tier":
-            model["risk_tier"] = data.draw(st.sampled_from(["high", "limited", "minimal"]))
-        elif kind == "type":
-            model["type"] = data.draw(st.sampled_from(
-                ["custom", "fine_tuned", "agent", "foundation"]))
-        elif kind == "shift" and version.get("approvals"):
-            from datetime import datetime, timedelta
-            approval = version["approvals"][-1]
-            moment = datetime.strptime(approval["approved_at"], "%Y-%m-%dT%H:%M:%SZ")
-            approval["approved_at"] = (moment + timedelta(hours=data.draw(HOURS))).strftime(
-                "%Y-%m-%dT%H:%M:%SZ")
-        elif kind == "approver" and version.get("approvals"):
-            version["approvals"][0]["approved_by"] = version.get("created_by", "x@y")
-        elif kind == "canary" and dep.get("rollout"):
-            dep["rollout"][0]["traffic_percent"] = data.draw(st.sampled_from([5, 10, 11, 100]))
-
-
 @settings(max_examples=int(os.environ.get("ALMGUARD_DIFF_EXAMPLES", "200")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(1, 24),
        share=st.floats(0, 1))
 def test_engines_agree_on_generated_snapshots(data, seed, versions, share, policies, engines):
     document = generate(versions, violations=share, seed=seed, versions_per_model=4)
-    _mutate(document, data)
+    mutate(document, data)
     try:
         snap = load_snapshot_text(json.dumps(document), origin="generated", suffix=".json")
     except SnapshotError:

@@ -12,22 +12,19 @@ from hypothesis import strategies as st
 from checker.engines.embedded import EmbeddedEngine
 from checker.generate import FAULTS, generate
 from checker.partition import partition
-from checker.policyset import load_policies
 from checker.results import ResultDocument
 from checker.scan import collect_findings, evaluate
 from checker.sources.file import load_snapshot_text
 
 
 @pytest.fixture(scope="module")
-def policies():
-    return load_policies()
+def policies(bundled_policies):
+    return bundled_policies
 
 
 @pytest.fixture(scope="module")
-def engine(policies):
-    with EmbeddedEngine(workers=1) as engine:
-        engine.load(policies)
-        yield engine
+def engine(embedded_engine):
+    return embedded_engine
 
 
 def scan_document(document, policies, engine, **kw) -> ResultDocument:

@@ -12,6 +12,7 @@ import logging
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, AsyncIterator, Literal
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -189,8 +190,8 @@ def create_app(service: Service) -> FastAPI:
         if len(scans) == limit:
             params = {"registry": registry, "since": since, "until": until,
                       "verdict": verdict, "limit": limit, "before": scans[-1].id}
-            query = "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
-            next_link = f"/v1/scans?{query}"
+            next_link = "/v1/scans?" + urlencode({k: v for k, v in params.items()
+                                                  if v is not None})
         return {"scans": [scan_json(s) for s in scans], "next": next_link}
 
     @app.get("/v1/scans/{scan_id}", tags=["scans"])

@@ -8,20 +8,22 @@ requests in turn keeps memory flat; large snapshots still fan out to its worker 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 from ..compliance import compliance_rate
 from ..engines import Engine, make_engine
-from ..gate import run_gate
+from ..gate import Baseline, make_baseline, run_gate
 from ..policyset import PolicySet, load_policies
 from ..results import Proposal, ResultDocument
-from ..scan import evaluate
+from ..scan import build_result
 from ..sources.interface import LoadedSnapshot
 from ..waivers import WaiverEntry, load_waivers, max_waiver_days
 from .config import Evaluation
 
 T = TypeVar("T")
+BASELINES = 8   # snapshots whose findings are kept for gates
 
 
 class Evaluator:
@@ -35,6 +37,7 @@ class Evaluator:
             if settings.waivers else None)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="almguard-engine")
         self._engine: Engine | None = None
+        self._baselines: OrderedDict[str, Baseline] = OrderedDict()
         try:
             self._engine = self._call(self._start)
         except BaseException:
@@ -63,15 +66,34 @@ class Evaluator:
         return f"{self.engine.name} {self.engine.version()}"
 
     def scan(self, snapshot: LoadedSnapshot) -> ResultDocument:
-        return self._call(lambda: evaluate(snapshot, self.policies, self.engine,
-                                           fail_on=self.settings.fail_on,
-                                           waivers=self.waivers))
+        def work() -> ResultDocument:
+            baseline = self._baseline(snapshot)
+            return build_result(snapshot, list(baseline.findings), self.policies,
+                                self.engine, fail_on=self.settings.fail_on,
+                                waivers=self.waivers)
+        return self._call(work)
 
     def gate(self, snapshot: LoadedSnapshot, proposal: Proposal,
              settings: dict[str, Any] | None = None) -> ResultDocument:
+        """The checker's gate; the snapshot's findings are kept between gates (see
+        gate.Baseline), so a gate on a large stored registry evaluates only the part the
+        proposal can change."""
         return self._call(lambda: run_gate(snapshot, proposal, self.policies, self.engine,
                                            settings=settings, fail_on=self.settings.fail_on,
-                                           waivers=self.waivers))
+                                           waivers=self.waivers,
+                                           baseline=self._baseline(snapshot)))
+
+    def _baseline(self, snapshot: LoadedSnapshot) -> Baseline:
+        """The snapshot's findings without waivers (engine thread only)."""
+        found = self._baselines.get(snapshot.digest)
+        if found is None:
+            found = make_baseline(snapshot, self.policies, self.engine)
+            self._baselines[snapshot.digest] = found
+            while len(self._baselines) > BASELINES:
+                self._baselines.popitem(last=False)
+        else:
+            self._baselines.move_to_end(snapshot.digest)
+        return found
 
     def compliance_rate(self, result: ResultDocument, snapshot: LoadedSnapshot) -> float | None:
         return compliance_rate(result, snapshot.document, self.policies.rules.values())

@@ -143,14 +143,14 @@ class Service:
 
     def lineage(self, registry: str, endpoint: str,
                 at: datetime | None) -> tuple[EndpointLineage, LoadedSnapshot]:
-        if at is None:
-            snapshot = self.latest_snapshot(registry)
-        else:
-            found = self.store.snapshot_at(registry, at)
-            if found is None:
-                raise NotFound(f"no snapshot of registry {registry!r} was captured at or "
-                               "before that time")
-            snapshot = found
+        # no time: the newest capture (as with a time), not the snapshot scanned last,
+        # which may be an older capture scanned late
+        found = self.store.snapshot_at(registry, datetime.max if at is None else at)
+        if found is None:
+            raise NotFound(f"no snapshot of registry {registry!r} is stored" if at is None
+                           else f"no snapshot of registry {registry!r} was captured at or "
+                           "before that time")
+        snapshot = found
         if not any(d["endpoint"] == endpoint for d in snapshot.document["deployments"]):
             raise NotFound(f"no endpoint {endpoint!r} in the snapshot of {registry!r} "
                            f"captured at {snapshot.document['registry']['captured_at']}")

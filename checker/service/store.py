@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..canonical import canonical_json, sha256
 from ..errors import AlmguardError
 from ..results import ResultDocument
-from ..snapshot import parse_time
+from ..snapshot import _rfc3339, parse_time
 from ..sources.interface import LoadedSnapshot
 from .tables import ScanRow, ScheduleRunRow, SnapshotRow
 
@@ -40,8 +40,9 @@ def utcnow() -> datetime:
 
 
 def to_utc(value: str) -> datetime:
-    """RFC 3339 text -> naive UTC datetime (the stored convention)."""
-    return parse_time(value).astimezone(timezone.utc).replace(tzinfo=None)
+    """RFC 3339 text -> naive UTC datetime (the stored convention); ValueError if the text
+    is not RFC 3339 with a zone."""
+    return parse_time(_rfc3339(value)).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def rfc3339(value: datetime) -> str:
@@ -211,8 +212,10 @@ class Store:
             except IntegrityError:
                 if attempt == 2:   # the same snapshot stored concurrently: retry once
                     raise
-                scan = ScanRow(**{c.name: getattr(scan, c.name)
-                                  for c in ScanRow.__table__.columns if c.name != "id"})
+                # attribute keys, not column names: ScanRow.registry is the declarative
+                # registry, so copying by column name lost the registry's name
+                scan = ScanRow(**{a.key: getattr(scan, a.key)
+                                  for a in ScanRow.__mapper__.column_attrs if a.key != "id"})
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot store the scan: {_first_line(exc)}") from None
         raise AssertionError("unreachable")

@@ -1,0 +1,75 @@
+"""A gate with a baseline re-evaluates only the proposal's neighbourhood: the result must be
+byte-identical to evaluating the whole what-if registry, for any registry and proposal."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from checker.errors import SnapshotError
+from checker.gate import make_baseline, make_proposal, run_gate
+from checker.generate import generate
+from checker.partition import neighbourhood
+from checker.sources.file import load_snapshot_text
+from mutations import mutate
+
+
+def _share_datasets(document: dict, data) -> None:
+    """Let one model train on another model's dataset: components linked by data only."""
+    models = document["models"]
+    if len(models) < 2 or not data.draw(st.booleans()):
+        return
+    source, target = data.draw(st.permutations(models))[:2]
+    ref = (source["versions"][0].get("lineage") or {}).get("training_data")
+    lineage = target["versions"][-1].get("lineage")
+    if ref and lineage is not None:
+        lineage.setdefault("training_data", []).append(dict(ref[0]))
+
+
+def _proposal(document: dict, data):
+    model = data.draw(st.sampled_from(document["models"]))
+    version = data.draw(st.sampled_from([v["version"] for v in model["versions"]] + ["9.9.9"]))
+    endpoints = sorted({d["endpoint"] for d in document["deployments"]}) + ["new-endpoint"]
+    later = data.draw(st.booleans()) and data.draw(st.booleans())
+    return make_proposal(
+        model["name"], version, data.draw(st.sampled_from(endpoints)),
+        environment=data.draw(st.sampled_from(["staging", "production"])),
+        traffic=data.draw(st.sampled_from([5.0, 10.0, 50.0, 100.0])),
+        at="2031-01-01T00:00:00Z" if later else None,
+        captured_at=document["registry"]["captured_at"])
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(2, 30),
+       share=st.floats(0, 1))
+def test_gate_with_baseline_equals_full_evaluation(data, seed, versions, share,
+                                                   bundled_policies, embedded_engine):
+    policies, engine = bundled_policies, embedded_engine
+    document = generate(versions, violations=share, seed=seed, versions_per_model=3)
+    mutate(document, data)
+    _share_datasets(document, data)
+    try:
+        snapshot = load_snapshot_text(json.dumps(document), origin="g", suffix=".json")
+    except SnapshotError:
+        assume(False)
+    proposal = _proposal(snapshot.document, data)
+    full = run_gate(snapshot, proposal, policies, engine)
+    fast = run_gate(snapshot, proposal, policies, engine,
+                    baseline=make_baseline(snapshot, policies, engine))
+    assert fast.to_json() == full.to_json()
+
+
+def test_neighbourhood_follows_shared_datasets_but_claims_only_its_component():
+    document = generate(9, violations=0.0, versions_per_model=3)
+    a, b, c = document["models"][:3]
+    shared = a["versions"][0]["lineage"]["training_data"][0]
+    b["versions"][0]["lineage"]["training_data"].append(dict(shared))
+    endpoint_a = next(d["endpoint"] for d in document["deployments"] if d["model"] == a["name"])
+    sub, resources = neighbourhood(document, a["name"], endpoint_a)
+    names = {m["name"] for m in sub["models"]}
+    assert a["name"] in names and b["name"] in names and c["name"] not in names
+    assert ("model", a["name"]) in resources and ("model", b["name"]) not in resources
+    assert ("dataset", f"{shared['dataset']}@{shared['version']}") in resources
