@@ -1,0 +1,536 @@
+"""The dashboard: pages rendered in-process (login, escaping, filters, errors), then the same
+pages in a real headless Chromium against a real `almguard serve` process.
+
+The browser tests drive Debian's chromium (/usr/bin/chromium) through Playwright; without
+it they skip, unless ALMGUARD_REQUIRE_TOOLS=1 (CI), where they fail. They take full-page
+screenshots to /tmp/almguard-dashboard-*.png (and to the test's tmp_path) for people to
+look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import SAMPLES
+from service_process import ServiceProcess, start_service
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from checker.service import dashboard  # noqa: E402
+from checker.service.api import create_app  # noqa: E402
+from checker.service.config import ServiceConfig  # noqa: E402
+from checker.service.service import Service  # noqa: E402
+from reports.chart import TrendPoint, trend_chart  # noqa: E402
+
+VIEWER, WRITER, ADMIN = "view-s3cret", "scan-s3cret", "admin-s3cret"
+TOKENS = {"ALMGUARD_TOKEN_VIEWER": f"read:{VIEWER}", "ALMGUARD_TOKEN_SEEDER": f"scan:{WRITER}",
+          "ALMGUARD_TOKEN_ADMIN": f"admin:{ADMIN}"}
+LEGACY = "contoso-foundry-legacy"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+NEW_DIGEST = "sha256:" + "5e" * 32
+
+HOSTILE = """\
+schema_version: 1
+registry: {name: "<script>alert('registry')</script>", captured_at: "2026-11-20T08:00:00Z"}
+datasets:
+  - {name: "<img src=x onerror=alert(1)>", version: "1", uri: "javascript:alert('uri')"}
+models:
+  - name: "<script>alert('model')</script>"
+    description: "<script>alert('description')</script>"
+    versions:
+      - version: "1.0.0"
+        lineage:
+          training_data: [{dataset: "<img src=x onerror=alert(1)>", version: "1"}]
+deployments:
+  - endpoint: "<b onmouseover=alert(1)>ep</b>"
+    model: "<script>alert('model')</script>"
+    version: "1.0.0"
+    environment: production
+    traffic_percent: 100
+"""
+
+
+def legacy_v2() -> str:
+    """messy.yaml a week later: one fault fixed (card-transactions gets its digest), one
+    introduced (loan-applications 7 loses its digest), and loan-applications 5 re-hashed,
+    so the diff has exactly one new and one resolved finding and the lineage of
+    credit-risk-prod shows different digests before and after."""
+    text = (SAMPLES / "messy.yaml").read_text(encoding="utf-8")
+    edits = [('  captured_at: "2026-11-20T08:00:00Z"', '  captured_at: "2026-11-27T08:00:00Z"'),
+             ("card-transactions/2026/10/\n",
+              'card-transactions/2026/10/\n    digest: "sha256:' + "c7" * 32 + '"\n'),
+             ('    digest: "sha256:60c8c509113de42486257724f746dedadd0a58d3b54b981c13ca091515'
+              '748a15"\n', ""),
+             ("sha256:e03bd789432f0a0480d9c9ab12245ccd57e883ce78b153226c0ad88586e76260",
+              NEW_DIGEST)]
+    for old, new in edits:
+        assert text.count(old) >= 1, old
+        text = text.replace(old, new, 1 if "captured_at" in old else -1)
+    return text
+
+
+def seed_documents() -> list[str]:
+    """Two scans of contoso-foundry, three of contoso-foundry-legacy (ids 1 to 5)."""
+    messy = (SAMPLES / "messy.yaml").read_text(encoding="utf-8")
+    return [(SAMPLES / "compliant.yaml").read_text(encoding="utf-8"),
+            (SAMPLES / "audit-scenario.yaml").read_text(encoding="utf-8"),
+            messy, messy, legacy_v2()]
+
+
+def shown_count(html: str) -> int:
+    return len(re.findall(r'<tr class="finding', html))
+
+
+# ======================================================================== in-process pages
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[Any]:
+    clients: list[TestClient] = []
+
+    def make(*, anonymous_read: bool = False, base_url: str = "http://testserver") -> TestClient:
+        config = ServiceConfig(database=f"sqlite:///{tmp_path}/dash-{len(clients)}.db",
+                               scheduler=False, anonymous_read=anonymous_read)
+        client = TestClient(create_app(Service(config, environ=TOKENS)), base_url=base_url)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def post_scan(client: TestClient, text: str) -> dict[str, Any]:
+    answer = client.post("/v1/scans", content=text.encode("utf-8"),
+                         headers={"Authorization": f"Bearer {WRITER}",
+                                  "Content-Type": "application/yaml"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def bearer(token: str = VIEWER) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def seeded(make_client) -> TestClient:
+    client = make_client()
+    for text in seed_documents():
+        post_scan(client, text)
+    return client
+
+
+def test_pages_redirect_to_login_without_a_token(seeded: TestClient):
+    for path in ("/", f"/registries/{LEGACY}", "/scans/5?severity=high&q=loan", "/lineage"):
+        answer = seeded.get(path, follow_redirects=False)
+        assert answer.status_code == 303, path
+        location = answer.headers["location"]
+        assert location.startswith("/login?next=")
+        assert urllib.parse.unquote(location.split("=", 1)[1]) == path
+    assert seeded.get("/login").status_code == 200
+    assert seeded.get("/dashboard.css").headers["content-type"].startswith("text/css")
+
+
+def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(seeded: TestClient):
+    answer = seeded.post("/login", content=f"token={VIEWER}&next=%2Fscans%2F5",
+                         headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/scans/5"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"almguard_token={VIEWER};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie          # plain http: a Secure cookie would never return
+    page = seeded.get("/scans/5")
+    assert page.status_code == 200 and "Scan #5" in page.text and "viewer" in page.text
+    # the cookie is for reading only: it never authorizes a write
+    assert seeded.post("/v1/scans", content=b"{}").status_code == 401
+    out = seeded.get("/logout", follow_redirects=False)
+    assert out.status_code == 303 and 'almguard_token=""' in out.headers["set-cookie"]
+    seeded.cookies.clear()
+    assert seeded.get("/", follow_redirects=False).status_code == 303
+
+
+def test_login_over_https_sets_a_secure_cookie(make_client):
+    client = make_client(base_url="https://dashboard.example")
+    answer = client.post("/login", content=f"token={VIEWER}",
+                         headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         follow_redirects=False)
+    assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ("token=wrong", 401, "Unknown token"),
+    ("token=", 401, "Enter your API token"),
+    (f"token={WRITER}", 403, "lacks the read scope"),
+    ("\xff", 401, "Enter your API token"),
+])
+def test_login_refuses_wrong_tokens_with_the_form_again(seeded: TestClient, body: str,
+                                                        status: int, message: str):
+    answer = seeded.post("/login", content=body.encode("latin-1"),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         follow_redirects=False)
+    assert answer.status_code == status
+    assert message in answer.text and 'name="token"' in answer.text
+    assert "set-cookie" not in answer.headers
+
+
+def test_login_redirects_only_to_this_site_and_refuses_other_origins(seeded: TestClient):
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example",
+                   "/\t/evil.example", "evil.example"):
+        answer = seeded.post("/login", content=urllib.parse.urlencode(
+            {"token": VIEWER, "next": target}), headers=form, follow_redirects=False)
+        assert answer.headers["location"] == "/", target
+    answer = seeded.post("/login", content=f"token={VIEWER}", follow_redirects=False,
+                         headers={**form, "Sec-Fetch-Site": "cross-site"})
+    assert answer.status_code == 403 and "set-cookie" not in answer.headers
+
+
+def test_anonymous_reading_when_the_config_allows_it(make_client):
+    client = make_client(anonymous_read=True)
+    post_scan(client, seed_documents()[0])
+    page = client.get("/")
+    assert page.status_code == 200 and "contoso-foundry" in page.text
+    assert "anonymous" in page.text and 'href="/login"' in page.text
+
+
+def test_snapshot_strings_are_escaped_on_every_page(make_client):
+    client = make_client()
+    info = post_scan(client, HOSTILE)
+    assert info["findings"] > 0
+    registry = "<script>alert('registry')</script>"
+    pages = ["/", dashboard.registry_href(registry), f"/scans/{info['id']}",
+             f"/scans/{info['id']}?waived=1&q=%3Cscript",
+             "/lineage?" + urllib.parse.urlencode({
+                 "registry": registry, "endpoint": "<b onmouseover=alert(1)>ep</b>"}),
+             "/lineage?" + urllib.parse.urlencode({"registry": registry,
+                                                  "endpoint": "<script>x</script>"}),
+             "/scans/%3Cscript%3E"]
+    for path in pages:
+        page = client.get(path, headers=bearer())
+        assert page.status_code in (200, 404), (path, page.status_code)
+        html = page.text
+        assert "<script" not in html.lower(), path
+        assert "<img" not in html and "<b onmouseover" not in html, path
+        assert "&lt;script&gt;" in html or "&lt;b onmouseover" in html, path
+    lineage = client.get(pages[4], headers=bearer()).text
+    assert "javascript:alert(&#39;uri&#39;)" in lineage       # shown as text, never a link
+    assert 'href="javascript' not in lineage
+
+
+def test_pages_carry_a_strict_content_security_policy(seeded: TestClient):
+    page = seeded.get("/", headers=bearer())
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"
+    assert re.search(r'(src|href|action)="(https?:)?//', page.text) is None  # nothing external
+
+
+def test_registries_overview_has_a_trend_point_per_scan(seeded: TestClient):
+    html = seeded.get("/", headers=bearer()).text
+    rows = re.findall(r'<tr class="registry-row">(.*?)</tr>', html, re.S)
+    assert len(rows) == 2
+    assert [row.count('class="point"') for row in rows] == [2, 3]
+    assert "contoso-foundry-legacy" in rows[1] and "st-fail" in rows[1]
+
+
+def test_registry_page_pages_scans_newest_first(seeded: TestClient,
+                                                monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 2)
+    first = seeded.get(f"/registries/{LEGACY}", headers=bearer()).text
+    assert re.findall(r'<tr class="scan-row">\s*<td><a href="/scans/(\d+)"', first) == ["5", "4"]
+    assert first.count('class="point"') == 3
+    older = re.search(r'href="(/registries/[^"]+\?before=4)"', first)
+    assert older is not None
+    second = seeded.get(older.group(1), headers=bearer()).text
+    assert re.findall(r'<tr class="scan-row">\s*<td><a href="/scans/(\d+)"', second) == ["3"]
+    assert "older scans" not in second
+    assert seeded.get("/registries/nope", headers=bearer()).status_code == 404
+
+
+def test_scan_filters_match_the_result_document(seeded: TestClient):
+    result = seeded.get("/v1/scans/5/report.json", headers=bearer()).json()
+    findings = result["findings"]
+    active = [f for f in findings if not f.get("waived")]
+    page = seeded.get("/scans/5", headers=bearer()).text
+    assert shown_count(page) == len(active)
+    for severity in ("critical", "high", "medium", "low"):
+        html = seeded.get(f"/scans/5?severity={severity}", headers=bearer()).text
+        assert shown_count(html) == sum(f["severity"] == severity for f in active), severity
+    rule = active[0]["rule_id"]
+    html = seeded.get(f"/scans/5?rule={rule}&category=", headers=bearer()).text
+    assert shown_count(html) == sum(f["rule_id"] == rule for f in active)
+    html = seeded.get("/scans/5?q=LOAN-applications", headers=bearer()).text
+    assert shown_count(html) == sum("loan-applications" in f["resource"]["id"] for f in active)
+    html = seeded.get("/scans/5?severity=high&category=lineage", headers=bearer()).text
+    assert shown_count(html) == sum(f["severity"] == "high" and f["category"] == "lineage"
+                                    for f in active)
+    assert 'value="high" selected' in html and 'value="lineage" selected' in html
+
+
+def test_diff_page_lists_what_the_api_diff_returns(seeded: TestClient):
+    api = seeded.get("/v1/scans/5/diff", headers=bearer()).json()
+    html = seeded.get("/scans/5/diff", headers=bearer()).text
+    for kind in ("new", "resolved"):
+        table = re.search(rf'<table class="grid findings diff-{kind}">(.*?)</table>', html, re.S)
+        assert table is not None and len(api[kind]) == 1
+        assert table.group(1).count('<tr class="finding') == len(api[kind])
+        for f in api[kind]:
+            assert f["resource"]["id"] in table.group(1)
+    assert seeded.get("/scans/5/diff?against=3", headers=bearer()).status_code == 200
+
+
+@pytest.mark.parametrize("path, status, text", [
+    ("/scans/999", 404, "no scan 999"),
+    ("/scans/abc", 404, "no scan abc"),
+    ("/scans/1/diff", 404, "first scan of registry"),
+    ("/scans/5/diff?against=x", 400, "a scan id or"),
+    (f"/registries/{LEGACY}?before=0", 400, "before"),
+    ("/lineage?registry=nope&endpoint=x", 404, "no scan of registry"),
+    (f"/lineage?registry={LEGACY}&endpoint=nope", 404, "no endpoint"),
+    (f"/lineage?registry={LEGACY}&endpoint=credit-risk-prod&at=yesterday", 400, "not a time"),
+    (f"/lineage?registry={LEGACY}&endpoint=credit-risk-prod&at=2020-01-01", 404,
+     "captured at or before"),
+])
+def test_errors_are_pages_not_tracebacks(seeded: TestClient, path: str, status: int,
+                                         text: str):
+    answer = seeded.get(path, headers=bearer())
+    assert answer.status_code == status
+    assert answer.headers["content-type"].startswith("text/html")
+    assert text in answer.text
+
+
+def test_lineage_page_answers_from_the_snapshot_in_force(seeded: TestClient):
+    query = {"registry": LEGACY, "endpoint": "credit-risk-prod"}
+    old = seeded.get("/lineage?" + urllib.parse.urlencode({**query, "at": "2026-11-21T00:00"}),
+                     headers=bearer()).text
+    new = seeded.get("/lineage?" + urllib.parse.urlencode(query), headers=bearer()).text
+    assert "sha256:e03bd789432f0a0480d9c9ab12245ccd57e883ce78b153226c0ad88586e76260" in old
+    assert NEW_DIGEST not in old and NEW_DIGEST in new
+    assert "2026-11-20 08:00 UTC" in old and "2026-11-27 08:00 UTC" in new
+
+
+def test_trend_chart_draws_one_linked_point_per_scan():
+    points = [TrendPoint(rate=r, label=f"scan {i} <b>", tick=f"#{i}", href=f"/scans/{i}")
+              for i, r in enumerate([100.0, 95.5, 80.0], start=1)]
+    svg = str(trend_chart(points))
+    assert svg.count('class="point"') == 3 and svg.count('<a href="/scans/') == 3
+    assert "scan 1 &lt;b&gt;" in svg and "<b>" not in svg
+    assert svg == str(trend_chart(points))
+    assert "#2e7d32" in svg and "#c62828" in svg          # colour() as in the report
+    assert str(trend_chart(points[:1], compact=True)).count('class="point"') == 1
+    assert "no scans" in str(trend_chart([]))
+
+
+# ======================================================================== in a real browser
+
+@dataclass
+class Live:
+    service: ServiceProcess
+    scans: list[dict[str, Any]]
+
+    def api(self, path: str) -> Any:
+        request = urllib.request.Request(self.service.url + path, headers=bearer())
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return json.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("dashboard-service")
+    service = start_service(tmp, "database: sqlite:///almguard.db\nscheduler: false\n",
+                            {k: v for k, v in TOKENS.items() if "ADMIN" not in k})
+    try:
+        scans = []
+        for text in seed_documents():
+            request = urllib.request.Request(
+                service.url + "/v1/scans", data=text.encode("utf-8"), method="POST",
+                headers={**bearer(WRITER), "Content-Type": "application/yaml"})
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                scans.append(json.loads(answer.read()))
+        assert [s["id"] for s in scans] == [1, 2, 3, 4, 5]
+        yield Live(service, scans)
+    finally:
+        service.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"ALMGUARD_REQUIRE_TOOLS=1 but {CHROMIUM} is missing "
+                        "(apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
+    if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
+        import playwright.sync_api  # noqa: F401 - fail, not skip, without it
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                          headless=True, timeout=30_000)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, live: Live) -> Iterator[Any]:
+    """A browser page logged in through the form (as the viewer: read scope only)."""
+    tab = new_page(browser)
+    tab.goto(live.service.url + "/")
+    assert tab.url.endswith("/login?next=%2F")
+    tab.fill("#token", VIEWER)
+    with tab.expect_navigation():
+        tab.click("button[type=submit]")
+    assert tab.url == live.service.url + "/"
+    yield tab
+    tab.context.close()
+
+
+def screenshot(page: Any, name: str, tmp_path: Path) -> None:
+    shot = Path(f"/tmp/almguard-dashboard-{name}.png")
+    page.screenshot(path=str(shot), full_page=True)
+    shutil.copy(shot, tmp_path / shot.name)
+
+
+@pytest.mark.slow
+def test_browser_without_a_cookie_is_sent_to_login(browser: Any, live: Live):
+    tab = new_page(browser)
+    try:
+        answer = tab.goto(live.service.url + "/scans/5?severity=high")
+        assert answer is not None and answer.status == 200
+        assert tab.url == live.service.url + "/login?next=%2Fscans%2F5%3Fseverity%3Dhigh"
+        assert tab.context.cookies() == []
+        tab.fill("#token", "not-a-token")
+        with tab.expect_navigation() as nav:
+            tab.click("button[type=submit]")
+        assert nav.value.status == 401
+        assert "Unknown token" in tab.inner_text("[role=alert]")
+        assert tab.context.cookies() == []
+        tab.fill("#token", VIEWER)                   # the form kept where to go next
+        with tab.expect_navigation():
+            tab.click("button[type=submit]")
+        assert tab.url == live.service.url + "/scans/5?severity=high"
+        cookie = tab.context.cookies()[0]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and not cookie["secure"]
+    finally:
+        tab.context.close()
+
+
+@pytest.mark.slow
+def test_browser_registries_page_shows_trend_charts(page: Any, live: Live, tmp_path: Path):
+    page.goto(live.service.url + "/")
+    rows = page.locator("tr.registry-row")
+    assert rows.count() == 2
+    assert rows.nth(0).locator("td.name").inner_text() == "contoso-foundry"
+    assert rows.nth(1).locator("td.name").inner_text() == LEGACY
+    for i, expected in enumerate([2, 3]):
+        svg = rows.nth(i).locator("svg.trend")
+        assert svg.count() == 1 and svg.locator("circle.point").count() == expected
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 20
+    registries = {r["name"]: r for r in live.api("/v1/registries")["registries"]}
+    assert rows.nth(1).locator("td.rate").inner_text() == (
+        f"{registries[LEGACY]['latest']['compliance_rate']:.1f}".rstrip("0").rstrip(".") + " %")
+    screenshot(page, "registries", tmp_path)
+    page.click(f"text={LEGACY}")
+    assert page.locator("svg.trend circle.point").count() == 3
+    assert page.locator("tr.scan-row").count() == 3
+    screenshot(page, "registry", tmp_path)
+
+
+@pytest.mark.slow
+def test_browser_scan_page_filters_findings_by_severity(page: Any, live: Live, tmp_path: Path):
+    result = live.api("/v1/scans/5/report.json")
+    active = [f for f in result["findings"] if not f.get("waived")]
+    page.goto(live.service.url + f"/registries/{LEGACY}")
+    page.click("tr.scan-row >> nth=0 >> a[href='/scans/5']")
+    page.wait_for_url("**/scans/5")
+    rows = page.locator("table.findings tbody tr.finding")
+    assert rows.count() == len(active)
+    screenshot(page, "scan", tmp_path)
+    for severity in ("high", "critical"):
+        page.select_option("select[name=severity]", severity)
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
+        assert f"severity={severity}" in page.url
+        expected = [f for f in active if f["severity"] == severity]
+        assert rows.count() == len(expected) > 0
+        assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.severity)")) == {severity}
+        shown = sorted(rows.locator(".res-id").all_inner_texts())
+        assert shown == sorted(f["resource"]["id"] for f in expected)
+    page.select_option("select[name=severity]", "")
+    page.fill("input[name=q]", "card-transactions")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert rows.count() == sum("card-transactions" in f["resource"]["id"] for f in active)
+
+
+@pytest.mark.slow
+def test_browser_diff_lists_exactly_the_new_and_resolved_findings(page: Any, live: Live):
+    expected = live.api("/v1/scans/5/diff")
+    page.goto(live.service.url + "/scans/5")
+    page.click("text=Changes since #4")
+    page.wait_for_url("**/scans/5/diff")
+    for kind in ("new", "resolved"):
+        rows = page.locator(f"table.diff-{kind} tbody tr")
+        shown = sorted(zip(rows.locator(".rule-id").all_inner_texts(),
+                           rows.locator(".res-id").all_inner_texts()))
+        assert shown == sorted((f["rule_id"], f["resource"]["id"]) for f in expected[kind])
+        assert page.inner_text(f"#count-{kind}") == str(expected["counts"][kind])
+    assert page.inner_text("#count-unchanged") == str(expected["counts"]["unchanged"])
+
+
+@pytest.mark.slow
+def test_browser_lineage_at_a_time_shows_dataset_digests(page: Any, live: Live):
+    at = "2026-11-21T00:00:00Z"
+    expected = live.api("/v1/lineage?" + urllib.parse.urlencode(
+        {"registry": LEGACY, "endpoint": "credit-risk-prod", "at": at}))
+    page.goto(live.service.url + "/")
+    page.click("nav >> text=Lineage")
+    page.select_option("select[name=registry]", LEGACY)
+    page.fill("input[name=endpoint]", "credit-risk-prod")
+    page.fill("input[name=at]", at)
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert page.inner_text(".snapshot-digest") == expected["snapshot"]["digest"]
+    assert expected["snapshot"]["digest"] == live.scans[2]["snapshot_digest"]
+    digests = {d["digest"] for v in expected["serving"]
+               for d in v["training_data"] + v["evaluation_data"] if d.get("digest")}
+    shown = set(page.locator("table.datasets td span.mono").all_inner_texts())
+    assert digests and digests <= shown and NEW_DIGEST not in shown
+    assert {v["deployment"].split("/", 1)[1] for v in expected["serving"]} == {
+        h.split(" ·")[0] for h in page.locator("section.answer h3").all_inner_texts()}
+
+
+@pytest.mark.slow
+def test_browser_report_download_link_returns_a_pdf(page: Any, live: Live):
+    page.goto(live.service.url + "/scans/2")
+    link = page.locator("a.download", has_text="PDF")
+    href = link.get_attribute("href")
+    assert href == "/v1/scans/2/report.pdf"
+    answer = page.request.get(live.service.url + href, timeout=60_000)
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.body().startswith(b"%PDF-")
