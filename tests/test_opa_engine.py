@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, TypeVar
 
 from ..compliance import compliance_rate
 from ..engines import Engine, make_engine
+from ..errors import EngineError
 from ..gate import Baseline, make_baseline, run_gate
 from ..policyset import PolicySet, load_policies
 from ..results import Proposal, ResultDocument
@@ -59,7 +60,8 @@ class Evaluator:
 
     @property
     def engine(self) -> Engine:
-        assert self._engine is not None
+        if self._engine is None:
+            raise EngineError("the policy engine is shut down (the service is stopping)")
         return self._engine
 
     def engine_name(self) -> str:

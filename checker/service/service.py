@@ -123,7 +123,9 @@ class Service:
     # --- gates -----------------------------------------------------------------------
 
     def latest_snapshot(self, registry: str) -> LoadedSnapshot:
-        digest = self.store.latest_snapshot_digest(registry)
+        """The registry's newest stored capture (not the last scanned: an older capture
+        may be scanned late)."""
+        digest = self.store.snapshot_digest_at(registry)
         if digest is None:
             raise NotFound(f"no scan of registry {registry!r} is stored: post a scan of it "
                            "first, or send the snapshot with the gate request")
@@ -143,14 +145,12 @@ class Service:
 
     def lineage(self, registry: str, endpoint: str,
                 at: datetime | None) -> tuple[EndpointLineage, LoadedSnapshot]:
-        # no time: the newest capture (as with a time), not the snapshot scanned last,
-        # which may be an older capture scanned late
-        found = self.store.snapshot_at(registry, datetime.max if at is None else at)
-        if found is None:
+        digest = self.store.snapshot_digest_at(registry, at)
+        if digest is None:
             raise NotFound(f"no snapshot of registry {registry!r} is stored" if at is None
                            else f"no snapshot of registry {registry!r} was captured at or "
                            "before that time")
-        snapshot = found
+        snapshot = self.snapshot(digest)
         if not any(d["endpoint"] == endpoint for d in snapshot.document["deployments"]):
             raise NotFound(f"no endpoint {endpoint!r} in the snapshot of {registry!r} "
                            f"captured at {snapshot.document['registry']['captured_at']}")

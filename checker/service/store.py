@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 from alembic import command
@@ -209,9 +209,9 @@ class Store:
                     session.add(scan)
                     session.flush()
                     return _scan_info(scan)
-            except IntegrityError:
+            except IntegrityError as exc:
                 if attempt == 2:   # the same snapshot stored concurrently: retry once
-                    raise
+                    raise StoreError(f"cannot store the scan: {_first_line(exc)}") from None
                 # attribute keys, not column names: ScanRow.registry is the declarative
                 # registry, so copying by column name lost the registry's name
                 scan = ScanRow(**{a.key: getattr(scan, a.key)
@@ -278,20 +278,14 @@ class Store:
             row = session.get(SnapshotRow, digest)
             return None if row is None else _loaded(row)
 
-    def snapshot_at(self, registry: str, at: datetime) -> LoadedSnapshot | None:
-        """The newest stored snapshot of the registry captured at or before `at`."""
-        query = (select(SnapshotRow)
-                 .where(SnapshotRow.registry_name == registry, SnapshotRow.captured_at_utc <= at)
+    def snapshot_digest_at(self, registry: str, at: datetime | None = None) -> str | None:
+        """The digest of the newest stored snapshot of the registry captured at or before
+        `at` (None: the newest capture)."""
+        query = (select(SnapshotRow.digest).where(SnapshotRow.registry_name == registry)
                  .order_by(SnapshotRow.captured_at_utc.desc(), SnapshotRow.stored_at.desc())
                  .limit(1))
-        with self._session() as session:
-            row = session.scalars(query).first()
-            return None if row is None else _loaded(row)
-
-    def latest_snapshot_digest(self, registry: str) -> str | None:
-        """The digest of the snapshot of the registry's newest scan."""
-        query = (select(ScanRow.snapshot_digest).where(ScanRow.registry_name == registry)
-                 .order_by(ScanRow.id.desc()).limit(1))
+        if at is not None:
+            query = query.where(SnapshotRow.captured_at_utc <= at)
         with self._session() as session:
             return session.scalars(query).first()
 
@@ -351,13 +345,3 @@ def _loaded(row: SnapshotRow) -> LoadedSnapshot:
     return LoadedSnapshot(document=orjson.loads(body), digest=row.digest,
                           origin=f"{row.registry_name} snapshot captured {row.captured_at}")
 
-
-def iter_pages(store: Store, **filters: Any) -> Iterator[ScanInfo]:
-    """Every scan matching the filters, newest first, fetched a page at a time."""
-    before = None
-    while True:
-        page = store.list_scans(before=before, limit=200, **filters)
-        yield from page
-        if len(page) < 200:
-            return
-        before = page[-1].id
