@@ -868,6 +868,14 @@ def test_runs_left_running_by_a_killed_process_are_failed_at_recover(database_ur
         assert "interrupted" in (run.error or "") and run.finished_at is not None
 
 
+def test_a_run_interrupted_in_the_current_slot_runs_again_at_start(database_url: str):
+    with scheduled(database_url, [file_schedule("hourly", COMPLIANT)]) as service:
+        current = NOON.replace(minute=0, second=0)
+        service.store.start_run("hourly", current)        # killed during this hour's run
+        assert make_scheduler(service, Clock(NOON)).recover() == ["hourly"]
+        assert make_scheduler(service, Clock(NOON)).recover() == []   # failed run recorded
+
+
 # --- configuration -------------------------------------------------------------------------
 
 BAD_CONFIGS: dict[str, tuple[str, int, str]] = {

@@ -6,7 +6,8 @@
 - After a restart, a schedule whose last recorded run is older than its latest slot runs
   once, now, for that slot: missed slots are caught up once, not once each. A schedule that
   has never run waits for its first slot.
-- Runs left "running" by a killed process are marked failed at start.
+- Runs left "running" by a killed process are marked failed at start, and their schedule
+  runs once again then (the interrupted slot counts as missed).
 """
 
 from __future__ import annotations
@@ -72,16 +73,17 @@ class Scheduler:
     # --- planning --------------------------------------------------------------------
 
     def recover(self) -> list[str]:
-        """At start: close interrupted runs, and return the schedules that missed a slot."""
+        """At start: close interrupted runs, and return the schedules that missed a slot or
+        were interrupted."""
         interrupted = self.store.interrupt_running()
         if interrupted:
-            log.warning("marked %d interrupted schedule run(s) as failed", interrupted)
+            log.warning("marked interrupted run(s) of %s as failed", ", ".join(interrupted))
         now = self._clock()
         missed = []
         for name, schedule in self.schedules.items():
             last = self.store.last_run(name)
             slot = previous_slot(schedule.cron, now)
-            if last is not None and last.slot < slot:
+            if name in interrupted or (last is not None and last.slot < slot):
                 missed.append(name)
             self._next[name] = next_slot(schedule.cron, now)
         return missed

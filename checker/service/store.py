@@ -314,14 +314,17 @@ class Store:
                 status=status, error=error, scan_id=scan_ids[-1] if scan_ids else None,
                 scans=len(scan_ids), finished_at=utcnow()))
 
-    def interrupt_running(self) -> int:
-        """Mark runs left 'running' by a stopped process as failed; returns how many."""
+    def interrupt_running(self) -> list[str]:
+        """Mark runs left 'running' by a stopped process as failed; returns their
+        schedules."""
         with self._session() as session, session.begin():
-            result = session.execute(
+            names = sorted(set(session.scalars(select(ScheduleRunRow.schedule).where(
+                ScheduleRunRow.status == "running"))))
+            session.execute(
                 update(ScheduleRunRow).where(ScheduleRunRow.status == "running").values(
                     status="failed", error="interrupted: the service stopped during the run",
                     finished_at=utcnow()))
-            return int(result.rowcount or 0)
+            return names
 
     def last_run(self, schedule: str) -> RunInfo | None:
         query = (select(ScheduleRunRow).where(ScheduleRunRow.schedule == schedule)
