@@ -9,6 +9,10 @@ once into bench/data/ (ignored by git) with 10 % faulty models.
     python bench/bench.py --sizes 1000 5000   # other sizes
     python bench/bench.py --report            # PDF report: samples/messy.yaml and 1,000
                                               # versions (time, pages, peak RSS)
+    python bench/bench.py --service-gates     # gate req/s, p50/p99 on the service holding
+                                              # a 10,000-version registry
+    python bench/bench.py --mlflow-import [N] # `almguard import mlflow` of a real MLflow
+                                              # server holding N versions (default 1,000)
 """
 
 from __future__ import annotations
@@ -115,11 +119,26 @@ def main() -> int:
                         "generated sizes instead of the scan")
     parser.add_argument("--compare-opa", action="store_true",
                         help="also scan each size on a warm OPA server and print the ratio")
+    parser.add_argument("--service-gates", action="store_true",
+                        help="gate requests per second and p50/p99 latency against the "
+                        "service holding a scan of each size (default size 10000)")
+    parser.add_argument("--mlflow-import", type=int, nargs="?", const=1000, default=None,
+                        metavar="N", help="time `almguard import mlflow` (MLflowSource.load) "
+                        "against a real MLflow server holding N versions (default 1000)")
     parser.add_argument("--engine-args", nargs=argparse.REMAINDER, default=[],
                         help="extra arguments for almguard scan (e.g. --workers 1)")
     args = parser.parse_args()
+    if args.mlflow_import is not None:
+        from mlflow_bench import mlflow_import_bench
+        mlflow_import_bench(args.mlflow_import)
+        return 0
     if args.report:
         report_bench(args.sizes or [1000], args.engine_args)
+        return 0
+    if args.service_gates:
+        from service_load import print_gate_load
+        for size in args.sizes or [10_000]:
+            print_gate_load(snapshot(size), requests=400)
         return 0
     args.sizes = args.sizes or [1000, 10_000, 100_000]
     if args.compare_opa:

@@ -185,14 +185,23 @@ def build_parser() -> argparse.ArgumentParser:
         "then not written.")
     azureml.add_argument("--from", dest="from_dir", required=True, type=Path, metavar="DIR",
                          help="directory of saved `az ml` output")
-    azureml.add_argument("--output", "-o", type=Path, metavar="FILE",
-                         help="snapshot file: JSON if it ends in .json, else YAML "
-                         "(default: YAML on standard output)")
-    azureml.add_argument("--registry-name", metavar="NAME",
-                         help="registry.name (default: the workspace name in the ids)")
-    azureml.add_argument("--captured-at", metavar="TIME",
-                         help="registry.captured_at, RFC 3339 (default: now, UTC)")
-    azureml.add_argument("--organization", metavar="NAME", help="registry.organization")
+    _import_args(azureml, "the workspace name in the ids")
+    mlflow = imp_sub.add_parser(
+        "mlflow", help="MLflow tracking server and model registry (needs almguard[mlflow])",
+        description="Read registered models, versions, their source runs (dataset inputs, "
+        "parent runs, git commit) and MLflow 3 LoggedModels from an MLflow server with the "
+        "MLflow client, in batches, and write a snapshot-v1 document. Approvals, "
+        "deployments, rollout, safety evaluations and retirement come only from the almguard "
+        "tag convention (README, 'Importing from MLflow'). Exit 2 on an unreachable server, "
+        "a server error or a malformed convention tag; the output is then not written. "
+        "Needs: pip install 'almguard[mlflow]'.")
+    mlflow.add_argument("--tracking-uri", metavar="URI",
+                        default=os.environ.get("MLFLOW_TRACKING_URI"),
+                        help="the MLflow tracking server (default: $MLFLOW_TRACKING_URI)")
+    mlflow.add_argument("--model", dest="models", action="extend", nargs="+", default=None,
+                        metavar="NAME", help="import only these registered models "
+                        "(repeatable; default: all)")
+    _import_args(mlflow, "host:port of the tracking URI")
 
     serve = sub.add_parser("serve", help="run the reporting service (HTTP API, schedules, "
                            "dashboard)",
@@ -220,6 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     _policy_args(rules)
     return parser
+
+
+def _import_args(parser: argparse.ArgumentParser, default_name: str) -> None:
+    parser.add_argument("--output", "-o", type=Path, metavar="FILE",
+                        help="snapshot file: JSON if it ends in .json, else YAML "
+                        "(default: YAML on standard output)")
+    parser.add_argument("--registry-name", metavar="NAME",
+                        help=f"registry.name (default: {default_name})")
+    parser.add_argument("--captured-at", metavar="TIME",
+                        help="registry.captured_at, RFC 3339 (default: now, UTC)")
+    parser.add_argument("--organization", metavar="NAME", help="registry.organization")
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -404,23 +424,36 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from .snapshot import _rfc3339
-    from .sources.azureml import AzureMLExportSource, render
+    from .sources.importing import render
+    from .sources.interface import SnapshotSource
     if args.captured_at is not None:
         try:
             _rfc3339(args.captured_at)
         except ValueError as exc:
             raise UsageError(f"--captured-at {args.captured_at!r}: {exc}") from None
-    source = AzureMLExportSource(args.from_dir, registry_name=args.registry_name,
-                                 captured_at=args.captured_at,
-                                 organization=args.organization)
+    registry = {"registry_name": args.registry_name, "captured_at": args.captured_at,
+                "organization": args.organization}
+    source: SnapshotSource
+    if args.import_command == "mlflow":
+        from .sources.mlflow import MLflowSource
+        if not args.tracking_uri:
+            raise UsageError("import mlflow needs --tracking-uri URI (or MLFLOW_TRACKING_URI)")
+        source = MLflowSource(args.tracking_uri, models=args.models, **registry)
+        origin = source.origin
+    else:
+        from .sources.azureml import AzureMLExportSource
+        source = AzureMLExportSource(args.from_dir, **registry)
+        origin = str(args.from_dir)
     snapshot = source.load()
     text = render(snapshot, args.output.suffix if args.output else "")
     _write(text, args.output)
+    for note in getattr(source, "notes", ()):
+        print(f"almguard: note: {note}", file=sys.stderr)
     doc = snapshot.document
     versions = sum(len(m.get("versions", ())) for m in doc["models"])
     print(f"almguard: imported {len(doc['models'])} models ({versions} versions), "
           f"{len(doc['datasets'])} datasets, {len(doc['deployments'])} deployments from "
-          f"{args.from_dir}" + (f"; wrote {args.output}" if args.output else ""),
+          f"{origin}" + (f"; wrote {args.output}" if args.output else ""),
           file=sys.stderr)
     return 0
 

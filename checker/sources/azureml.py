@@ -25,28 +25,24 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
-
-import yaml
 
 from .. import documents
 from ..documents import DocumentError, Limits
 from ..errors import SnapshotError
 from ..snapshot import _RFC3339
+from .importing import (ENVIRONMENTS, EVALUATION_INPUT, MODEL_TAGS, code_ref, natural,
+                        registry_block)
 from .interface import LoadedSnapshot, SnapshotSource, validate
 
 SOURCE = "azureml"
 
 STAGES = {"development": "development", "staging": "staging", "production": "production",
           "archived": "archived"}
-MODEL_TYPES = ("custom", "fine_tuned", "agent", "foundation")
-RISK_TIERS = ("high", "limited", "minimal")
-ENVIRONMENTS = ("development", "staging", "production")
 INPUT_ROLES = ("training", "evaluation", "ignore")
 DATA_INPUT_TYPES = ("uri_file", "uri_folder", "mltable")
-EVALUATION_INPUT = re.compile(r"eval|test|valid", re.IGNORECASE)
 
 # Job properties/tags that pin the training code (first found wins).
 COMMIT_KEYS = ("azureml.git.commit", "mlflow.source.git.commit")
@@ -156,14 +152,6 @@ class _Model:
     versions: dict[str, _Item] = field(default_factory=dict)
 
 
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text) if p)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class AzureMLExportSource(SnapshotSource):
     """A directory of saved `az ml ... show/list` JSON output (layout: module docstring)."""
 
@@ -250,16 +238,14 @@ class AzureMLExportSource(SnapshotSource):
         return document
 
     def _registry(self) -> dict[str, Any]:
-        registry: dict[str, Any] = {}
+        name = self.registry_name
         tags: dict[str, str] = {}
-        if self.registry_name:
-            registry["name"] = self.registry_name
         if len(self._workspaces) == 1:
             (ws, (sub, rg, _)), = self._workspaces.items()
-            registry.setdefault("name", ws)
+            name = name or ws
             tags = {"azureml.subscription": sub, "azureml.resource_group": rg,
                     "azureml.workspace": ws}
-        elif "name" not in registry:
+        elif not name:
             if not self._workspaces:
                 raise SnapshotError("cannot tell the workspace name: no export carries an "
                                     "Azure resource id; pass --registry-name",
@@ -267,13 +253,8 @@ class AzureMLExportSource(SnapshotSource):
             names = ", ".join(sorted(self._workspaces))
             raise SnapshotError(f"the exports come from several workspaces ({names}); pass "
                                 "--registry-name", file=str(self.directory))
-        registry["captured_at"] = self.captured_at or _now()
-        registry["source"] = SOURCE
-        if self.organization:
-            registry["organization"] = self.organization
-        if tags:
-            registry["tags"] = tags
-        return registry
+        return registry_block(name, source=SOURCE, captured_at=self.captured_at,
+                              organization=self.organization, tags=tags)
 
     def _read_models(self) -> dict[str, _Model]:
         models: dict[str, _Model] = {}
@@ -294,13 +275,11 @@ class AzureMLExportSource(SnapshotSource):
 
     def _model(self, model: _Model, jobs: dict[str, _Item]) -> dict[str, Any]:
         out: dict[str, Any] = {"name": model.name}
-        ordered = sorted(model.versions.items(), key=lambda kv: _natural(kv[0]))
+        ordered = sorted(model.versions.items(), key=lambda kv: natural(kv[0]))
         # model-level fields: the container's tags, else the newest version that has them
         sources = ([model.container] if model.container else []) + [i for _, i in
                                                                        reversed(ordered)]
-        for key, tag, allowed in (("owner", "almguard.owner", None),
-                                  ("risk_tier", "almguard.risk_tier", RISK_TIERS),
-                                  ("type", "almguard.type", MODEL_TYPES)):
+        for key, tag, allowed in MODEL_TAGS:
             for item in sources:
                 tags = item.tags()
                 if tag in tags:
@@ -404,8 +383,9 @@ class AzureMLExportSource(SnapshotSource):
         commit = next((job_meta[k] for k in COMMIT_KEYS if job_meta.get(k)), None)
         repo = next((job_meta[k] for k in REPO_KEYS if job_meta.get(k)), None)
         training_job: dict[str, str] = {"id": job.string("name", required=True) or ""}
-        if commit:
-            training_job["code_ref"] = f"{repo}@{commit}" if repo else commit
+        ref = code_ref(commit, repo)
+        if ref:
+            training_job["code_ref"] = ref
         environment = job.value.get("environment")
         if isinstance(environment, str):
             training_job["environment"] = environment
@@ -447,7 +427,7 @@ class AzureMLExportSource(SnapshotSource):
             if tags:
                 dataset["tags"] = tags
             out.append(dataset)
-        out.sort(key=lambda d: (d["name"], _natural(d["version"])))
+        out.sort(key=lambda d: (d["name"], natural(d["version"])))
         return out
 
     def _read_deployments(self) -> list[dict[str, Any]]:
@@ -518,13 +498,6 @@ class AzureMLExportSource(SnapshotSource):
                                         "deployments/*.json export lists it (save `az ml "
                                         f"online-deployment list --endpoint-name {name}`)",
                                         "traffic", deployment)
-        out.sort(key=lambda d: (d["endpoint"], d["model"], _natural(d["version"])))
+        out.sort(key=lambda d: (d["endpoint"], d["model"], natural(d["version"])))
         return out
 
-
-def render(snapshot: LoadedSnapshot, suffix: str) -> str:
-    """The snapshot as JSON (suffix .json) or YAML (anything else)."""
-    if suffix.lower() == ".json":
-        return json.dumps(snapshot.document, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(snapshot.document, sort_keys=False, allow_unicode=True,
-                          default_flow_style=False, width=100)
