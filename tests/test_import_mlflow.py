@@ -231,6 +231,32 @@ def test_scan_reports_what_mlflow_does_not_record(imported):
 
 
 @pytest.mark.slow
+def test_the_service_scans_an_mlflow_source_on_schedule(server, tmp_path):
+    """A schedule of kind mlflow: the importer is the service's snapshot source."""
+    from checker.service.config import ScheduleConfig, ServiceConfig, SourceConfig
+    from checker.service.service import Service
+
+    url, _ = server
+    source = SourceConfig(kind="mlflow", tracking_uri=url, models=["iris-classifier"],
+                          registry_name="mlflow-test")
+    config = ServiceConfig(database=f"sqlite:///{tmp_path / 'service.db'}",
+                           schedules=[ScheduleConfig(name="mlflow", cron="0 * * * *",
+                                                     source=source)])
+    service = Service(config, environ={}, start_scheduler=False)
+    try:
+        run_id = service.scheduler.run("mlflow")
+        run = service.store.last_run("mlflow")
+        assert run is not None and run.id == run_id
+        assert (run.status, run.error, run.scans) == ("succeeded", None, 1)
+        scan = service.scan_info(run.scan_id)
+        assert scan.registry == "mlflow-test" and scan.source == "schedule:mlflow"
+        findings = {f.rule_id for f in service.result(scan.id).findings}
+        assert "ALM-APPR-001" in findings        # deployed by the convention, never approved
+    finally:
+        service.close()
+
+
+@pytest.mark.slow
 def test_reads_in_batches_and_is_deterministic(server):
     url, facts = server
     first = MLflowSource(url, captured_at=facts["captured_at"])
