@@ -390,6 +390,10 @@ def test_gate_refuses_unknown_targets_and_malformed_requests(api: Api):
         response = post(body)
         assert response.status_code == 422, (name, response.text)
         one_line(response)
+    # errors name the request's fields, not the command line's flags
+    for name, field in (("bad traffic", "traffic_percent: "), ("bad at", "at: ")):
+        detail = post(malformed[name]).json()["detail"]
+        assert field in detail and "--" not in detail, detail
 
 
 class BrokenEngine(Engine):

@@ -18,7 +18,7 @@ import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import __version__, documents
 from ..documents import DocumentError, Limits
@@ -26,6 +26,7 @@ from ..errors import AlmguardError, EngineError, PolicyError, SnapshotError, Usa
 from ..formats import FORMATS
 from ..formats.interface import RenderContext
 from ..lineage import provenance_exempt
+from ..snapshot import _rfc3339
 from ..sources.file import load_snapshot_text
 from ..sources.interface import format_loc, validate
 from ..views import lineage_json
@@ -59,9 +60,15 @@ class GateRequest(BaseModel):
     version: str
     endpoint: str
     environment: Literal["development", "staging", "production"] = "production"
-    traffic_percent: float = 100.0
-    at: str | None = None
+    traffic_percent: float = Field(default=100.0, gt=0, le=100)
+    at: str | None = Field(default=None, description="when the deployment happens, RFC 3339 "
+                           "(default: the snapshot's captured_at)")
     deployment: dict[str, Any] | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        return None if value is None else _rfc3339(value)
 
 
 def scan_json(info: ScanInfo) -> dict[str, Any]:
@@ -355,7 +362,8 @@ def _gate_request(body: bytes, limits: Limits) -> GateRequest:
         req = GateRequest.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        message = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"])
+        message = ("unknown field" if err["type"] == "extra_forbidden"
+                   else str(err["msg"]).removeprefix("Value error, "))
         raise UsageError(message, file="request body",
                          path=format_loc(tuple(err["loc"])) or None) from None
     given = [k for k in ("registry", "snapshot_digest", "snapshot")
