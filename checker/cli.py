@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--version", required=True)
     gate.add_argument("--endpoint", required=True)
     gate.add_argument("--environment", choices=("development", "staging", "production"),
-                      default="production")
+                      help="the deployment's environment (default: the endpoint's, production "
+                      "for a new endpoint; never laxer than what the endpoint serves)")
     gate.add_argument("--traffic", type=float, default=100.0, metavar="PERCENT",
                       help="share of the endpoint's traffic for the version (default 100)")
     gate.add_argument("--at", metavar="TIME",
@@ -293,8 +294,7 @@ def _evaluate(args: argparse.Namespace, gate: bool) -> tuple[ResultDocument, Ren
     if gate:
         proposal = make_proposal(args.model, args.version, args.endpoint,
                                  environment=args.environment, traffic=args.traffic,
-                                 at=args.at,
-                                 captured_at=snapshot.document["registry"]["captured_at"])
+                                 at=args.at, document=snapshot.document)
         settings = load_settings(args.deployment) if args.deployment else None
     with _engine(args) as engine:
         with progress.step("Loading policies", "policies"):

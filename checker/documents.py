@@ -13,6 +13,7 @@ Everything almguard reads from a user (snapshots, policy data, waivers) comes th
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -174,6 +175,8 @@ def parse_yaml(text: str, limits: Limits, null_seen: NullSeen | None = None) -> 
         raise DocumentError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise DocumentError(f"document nested deeper than {limits.max_depth} levels") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise DocumentError(f"invalid YAML: {_value_problem(exc)}") from None
     finally:
         loader.dispose()
 
@@ -232,10 +235,19 @@ def parse_json(text: str, limits: Limits, null_seen: NullSeen | None = None) -> 
     except json.JSONDecodeError as exc:
         raise DocumentError(f"invalid JSON: {exc.msg} (column {exc.colno})",
                             line=exc.lineno) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise DocumentError(f"invalid JSON: {_value_problem(exc)}") from None
     except RecursionError:
         line = _json_depth_line(text, limits.max_depth)
         raise DocumentError(f"document nested deeper than {limits.max_depth} levels",
                             line=line) from None
+
+
+def _value_problem(exc: ValueError) -> str:
+    text = str(exc)
+    if "integer string conversion" in text:
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    return text.splitlines()[0] if text else "invalid value"
 
 
 def _refuse_constant(name: str) -> Any:

@@ -77,8 +77,15 @@ def load_settings_document(raw: Any, *, origin: str,
     return dict(documents.without_nulls(raw))
 
 
-def make_proposal(model: str, version: str, endpoint: str, *, environment: str,
-                  traffic: float, at: str | None, captured_at: str) -> Proposal:
+ENVIRONMENTS = ("development", "staging", "production")   # least to most strict
+
+
+def make_proposal(model: str, version: str, endpoint: str, *, environment: str | None,
+                  traffic: float, at: str | None, document: dict[str, Any]) -> Proposal:
+    """The proposed deployment. Its environment is the endpoint's: an endpoint that already
+    serves production is gated as production whatever the request says it is (a proposal
+    may name a stricter environment, never a laxer one); a new endpoint is production
+    unless the proposal names another."""
     if not 0 < traffic <= 100:
         raise UsageError(f"--traffic must be more than 0 and at most 100 (got {traffic:g})")
     if at is not None:
@@ -86,8 +93,18 @@ def make_proposal(model: str, version: str, endpoint: str, *, environment: str,
             _rfc3339(at)
         except ValueError as exc:
             raise UsageError(f"--at: {exc}") from None
+    serving = [d["environment"] for d in document.get("deployments") or ()
+               if d["endpoint"] == endpoint and d["environment"] in ENVIRONMENTS]
+    strictest = max(serving, key=ENVIRONMENTS.index, default=None)
+    if environment is None:
+        environment = strictest or "production"
+    elif strictest is not None and ENVIRONMENTS.index(environment) < \
+            ENVIRONMENTS.index(strictest):
+        raise UsageError(f"endpoint '{endpoint}' serves {strictest}: a deployment to it is "
+                         f"gated as {strictest}, not {environment}")
     return Proposal(model=model, version=version, endpoint=endpoint, environment=environment,
-                    traffic_percent=traffic, at=at or captured_at)
+                    traffic_percent=traffic,
+                    at=at or document["registry"]["captured_at"])
 
 
 def apply_proposal(document: dict[str, Any], proposal: Proposal,
@@ -178,7 +195,8 @@ def _gate_findings(snapshot: LoadedSnapshot, document: dict[str, Any], proposal:
 def run_gate(snapshot: LoadedSnapshot, proposal: Proposal, policies: PolicySet,
              engine: Engine, *, settings: dict[str, Any] | None = None,
              fail_on: Severity = "low", waivers: list[WaiverEntry] | None = None,
-             baseline: Baseline | None = None) -> ResultDocument:
+             baseline: Baseline | None = None,
+             waivers_at: str | None = None) -> ResultDocument:
     """Evaluate the snapshot with the proposal applied and decide allow or deny.
 
     The result names the snapshot file as loaded (its digest and clock); the proposal,
@@ -191,7 +209,7 @@ def run_gate(snapshot: LoadedSnapshot, proposal: Proposal, policies: PolicySet,
                              origin=snapshot.origin)
     findings = _gate_findings(snapshot, document, proposal, policies, engine, baseline)
     result = build_result(what_if, findings, policies, engine, fail_on=fail_on,
-                          waivers=waivers)
+                          waivers=waivers, waivers_at=waivers_at)
     result = result.model_copy(update={"snapshot": result.snapshot.model_copy(update={
         "captured_at": snapshot.document["registry"]["captured_at"]})})
     return decide(result, document, proposal, policies, fail_on)

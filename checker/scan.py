@@ -88,12 +88,17 @@ def raw_findings(document: dict[str, Any], policies: PolicySet,
 
 def build_result(snapshot: LoadedSnapshot, findings: list[Finding], policies: PolicySet,
                  engine: Engine, *, fail_on: Severity = "low",
-                 waivers: list[WaiverEntry] | None = None) -> ResultDocument:
-    """The result document of a snapshot's findings: waivers applied, summary counted."""
+                 waivers: list[WaiverEntry] | None = None,
+                 waivers_at: str | None = None) -> ResultDocument:
+    """The result document of a snapshot's findings: waivers applied, summary counted.
+
+    Waivers expire against the snapshot's clock, or `waivers_at` when given (a service
+    deciding a gate now on a snapshot captured earlier)."""
     registry = snapshot.document["registry"]
     report = None
     if waivers is not None:
-        findings, report = apply_waivers(findings, waivers, registry["captured_at"])
+        findings, report = apply_waivers(findings, waivers,
+                                         waivers_at or registry["captured_at"])
     return ResultDocument(
         tool=Tool(name="almguard", version=__version__),
         engine=EngineInfo(name=engine.name, version=engine.version()),

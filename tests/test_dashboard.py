@@ -151,17 +151,23 @@ def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(seeded: TestC
                          follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/scans/5"
     cookie = answer.headers["set-cookie"]
-    assert cookie.startswith(f"almguard_token={VIEWER};")
+    assert cookie.startswith("almguard_session=") and VIEWER not in cookie   # never the token
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    session = cookie.split(";")[0].split("=", 1)[1]
     assert "Secure" not in cookie          # plain http: a Secure cookie would never return
     page = seeded.get("/scans/5")
     assert page.status_code == 200 and "Scan #5" in page.text and "viewer" in page.text
     # the cookie is for reading only: it never authorizes a write
     assert seeded.post("/v1/scans", content=b"{}").status_code == 401
     out = seeded.get("/logout", follow_redirects=False)
-    assert out.status_code == 303 and 'almguard_token=""' in out.headers["set-cookie"]
+    assert out.status_code == 303 and 'almguard_session=""' in out.headers["set-cookie"]
     seeded.cookies.clear()
     assert seeded.get("/", follow_redirects=False).status_code == 303
+    # logging out ends the session on the server too: the old cookie no longer reads
+    seeded.cookies.set("almguard_session", session)
+    assert seeded.get("/", follow_redirects=False).status_code == 303
+    assert seeded.get("/v1/scans").status_code == 401
+    seeded.cookies.clear()
 
 
 def test_login_over_https_sets_a_secure_cookie(make_client):

@@ -100,7 +100,7 @@ def test_proposal_takes_its_share_and_others_keep_the_rest_in_proportion():
                     {"endpoint": "other", "model": "x", "version": "1", "traffic_percent": 100,
                      "environment": "production"}]}
     proposal = make_proposal("m", "2.0.0", "e", environment="production", traffic=10,
-                             at="2026-11-21T08:00:00Z", captured_at="2026-11-20T08:00:00Z")
+                             at="2026-11-21T08:00:00Z", document=document)
     out = apply_proposal(document, proposal)
     traffic = {(d["endpoint"], d["version"]): d["traffic_percent"] for d in out["deployments"]}
     assert traffic == {("e", "1.0.0"): 54.0, ("e", "1.1.0"): 36.0, ("other", "1"): 100,
@@ -130,3 +130,17 @@ def test_unreachable_engine_fails_closed(cli):
               "--endpoint", "support-summarizer-prod", "--engine", "opa", "--opa-url",
               "http://127.0.0.1:9", "--opa-timeout", "2")
     assert run.code == 2 and run.stdout == "" and "unreachable" in run.stderr
+
+
+def test_a_gate_cannot_call_a_production_endpoint_staging(cli):
+    ask = ("gate", str(SAMPLES / "audit-scenario.yaml"), "--model", "card-credit-limit-model",
+           "--version", "1.5.0", "--endpoint", "card-credit-limit-prod", "--format", "json")
+    default = cli(*ask)
+    assert default.code == 1
+    assert json.loads(default.stdout)["gate"]["proposal"]["environment"] == "production"
+    laxer = cli(*ask, "--environment", "staging")
+    assert laxer.code == 2 and laxer.stdout == ""
+    assert laxer.stderr.strip() == ("almguard: error: endpoint 'card-credit-limit-prod' serves "
+                                    "production: a deployment to it is gated as production, "
+                                    "not staging")
+    assert cli(*ask, "--environment", "production").stdout == default.stdout

@@ -35,10 +35,9 @@ def _proposal(document: dict, data):
     later = data.draw(st.booleans()) and data.draw(st.booleans())
     return make_proposal(
         model["name"], version, data.draw(st.sampled_from(endpoints)),
-        environment=data.draw(st.sampled_from(["staging", "production"])),
+        environment=data.draw(st.sampled_from([None, "production"])),
         traffic=data.draw(st.sampled_from([5.0, 10.0, 50.0, 100.0])),
-        at="2031-01-01T00:00:00Z" if later else None,
-        captured_at=document["registry"]["captured_at"])
+        at="2031-01-01T00:00:00Z" if later else None, document=document)
 
 
 @settings(max_examples=200, deadline=None,

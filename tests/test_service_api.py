@@ -574,10 +574,19 @@ def test_anonymous_read_opens_reading_but_never_writing(database_url: str):
         for scope in ("scan", "gate", "admin"):
             for method, url in ROUTES[scope]:
                 assert call(api, method, url).status_code == 401, url
-        # the dashboard's cookie reads, but never writes, even an admin's
-        api.client.cookies.set("almguard_token", secret("admin"))
+        # the dashboard's session reads, but never writes, even an admin's
+        login = api.client.post("/login", content=f"token={secret('admin')}",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                follow_redirects=False)
+        assert login.status_code == 303 and secret("admin") not in login.headers["set-cookie"]
+        assert api.client.cookies.get("almguard_session")
+        assert call(api, "GET", "/v1/scans").status_code == 200
         assert call(api, "POST", "/v1/scans").status_code == 401
         assert call(api, "POST", "/v1/gate").status_code == 401
+        assert call(api, "POST", "/v1/schedules/nightly/run").status_code == 401
+        # a token in the cookie is not a session
+        api.client.cookies.set("almguard_session", secret("admin"))
+        assert api.client.get("/v1/scans", headers={}).status_code == 401
         api.client.cookies.clear()
         assert api.service.store.counts() == (2, 2)
 
@@ -894,6 +903,9 @@ BAD_CONFIGS: dict[str, tuple[str, int, str]] = {
                              "exactly one of sha256"),
     "token bad scope": ("tokens:\n  - {name: ci, scopes: [root], env: X}\n", 2, "root"),
     "tiny body limit": ("max_body_bytes: 10\n", 1, "1024"),
+    "cron that never fires": ("schedules:\n  - name: leap\n    cron: '0 0 31 2 *'\n"
+                              "    source: {kind: file, path: s.yaml}\n", 3, "never fires"),
+    "database in memory": ("database: 'sqlite:///:memory:'\n", 1, "not memory"),
 }
 
 
@@ -919,3 +931,65 @@ def test_serve_with_a_bad_config_exits_2_with_one_line(tmp_path: Path, name: str
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("almguard: error:")
     assert f"{path}:{line}" in lines[0] and message in lines[0]
+
+
+# --- clocks: future captures and expired waivers -------------------------------------------
+
+def test_a_snapshot_captured_in_the_future_is_refused(api: Api, tmp_path: Path):
+    """Stored, it would stay the newest capture and answer every later gate."""
+    doc = read_document(AUDIT)
+    doc["registry"]["captured_at"] = "2099-01-01T00:00:00Z"
+    response = api.client.post("/v1/scans", content=json.dumps(doc).encode(),
+                               headers={**auth("scanner"), **JSON})
+    assert response.status_code == 422
+    detail = one_line(response)
+    assert "registry.captured_at" in detail and "in the future" in detail
+    assert api.service.store.counts() == (0, 0)
+
+
+def test_a_waiver_expired_since_the_capture_no_longer_passes_a_gate(database_url: str,
+                                                                     tmp_path: Path):
+    """Rules judge the registry as captured; waivers are judged when the gate is asked."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        "  - rule_id: ALM-APPR-001\n"
+        "    resource: card-credit-limit-model@1.5.0\n"
+        "    justification: until the CRO signs\n"
+        "    approved_by: cro@contoso.com\n"
+        '    approved_at: "2026-11-19T09:00:00Z"\n'
+        '    expires_at: "2026-11-21T09:00:00Z"\n')            # after the capture, before now
+    ask = {"registry": "contoso-foundry", "model": "card-credit-limit-model",
+           "version": "1.5.0", "endpoint": "card-credit-limit-prod", "traffic_percent": 10}
+    # the command line judges the waiver on the snapshot's clock: still valid there
+    cli = run_cli("gate", str(AUDIT), "--model", "card-credit-limit-model", "--version",
+                  "1.5.0", "--endpoint", "card-credit-limit-prod", "--traffic", "10",
+                  "--waivers", str(waivers), "--format", "json")
+    assert cli.code == 0, cli.stderr
+    config = service_config(database_url, scheduler=False,
+                            evaluation={"waivers": str(waivers)})
+    with serving(config) as api:
+        api.scan(AUDIT)
+        response = api.client.post("/v1/gate", content=json.dumps(ask).encode(),
+                                   headers={**auth("gater"), **JSON})
+        assert response.status_code == 200
+        assert response.headers["almguard-decision"] == "deny"
+        result = response.json()
+        assert [w["rule_id"] for w in result["waivers"]["expired"]] == ["ALM-APPR-001"]
+        failed = {c["rule_id"] for c in result["gate"]["checklist"] if not c["passed"]}
+        assert "ALM-APPR-001" in failed
+
+
+def test_ids_and_times_out_of_range_are_client_errors_not_crashes(api: Api):
+    api.scan(COMPLIANT)
+    huge = "9" * 30
+    for url in (f"/v1/scans/{huge}", f"/v1/scans/{2**40}/report.json",
+                f"/v1/scans/1/diff?against={2**40}"):
+        assert api.get(url).status_code == 404, url
+    assert api.get(f"/v1/scans?before={2**40}").json()["scans"][0]["id"] == 1
+    for query in ("since=0001-01-01T00:00:00%2B05:00", "until=9999-12-31T23:59:59-05:00"):
+        response = api.get(f"/v1/scans?{query}")
+        assert response.status_code == 400 and "out of range" in one_line(response), query
+    response = api.get("/v1/lineage?registry=contoso-foundry&endpoint=x"
+                       "&at=9999-12-31T23:59:59-05:00")
+    assert response.status_code == 400

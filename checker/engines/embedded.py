@@ -125,7 +125,9 @@ class EmbeddedEngine(Engine):
                                     window=2 * self._workers))
         except (PolicyError, EngineError):
             raise
-        except Exception as exc:  # a worker died: fail closed
+        except Exception as exc:  # a worker died: fail closed, and start afresh next time
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
             raise EngineError(f"embedded engine worker failed: {exc}") from None
 
     def close(self) -> None:

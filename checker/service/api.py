@@ -18,6 +18,7 @@ import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import __version__, documents
@@ -35,7 +36,7 @@ from .bodylimit import BodyLimit, BodyTooLarge
 from .diff import diff_json, diff_results
 from .scheduler import RunInProgress, next_slot
 from .service import NotFound, Service
-from .store import ScanInfo, rfc3339, to_utc, utcnow
+from .store import ScanInfo, StoreError, first_line, rfc3339, to_utc, utcnow
 
 log = logging.getLogger("almguard.api")
 
@@ -59,7 +60,9 @@ class GateRequest(BaseModel):
     model: str
     version: str
     endpoint: str
-    environment: Literal["development", "staging", "production"] = "production"
+    environment: Literal["development", "staging", "production"] | None = Field(
+        default=None, description="default: the endpoint's (production for a new endpoint); "
+        "never laxer than what the endpoint serves")
     traffic_percent: float = Field(default=100.0, gt=0, le=100)
     at: str | None = Field(default=None, description="when the deployment happens, RFC 3339 "
                            "(default: the snapshot's captured_at)")
@@ -140,7 +143,16 @@ def create_app(service: Service) -> FastAPI:
             log.error("evaluation failed: %s", exc)
             return JSONResponse(status_code=503, content={
                 "detail": f"could not evaluate (fail closed): {str(exc)}"})
+        if isinstance(exc, StoreError):
+            log.error("storage failed: %s", exc)
+            return JSONResponse(status_code=503, content={"detail": str(exc)})
         return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        log.error("database error: %s", exc)
+        return JSONResponse(status_code=503, content={
+            "detail": f"database unavailable: {first_line(exc)}"})
 
     # --- health ----------------------------------------------------------------------
 
@@ -254,7 +266,7 @@ def create_app(service: Service) -> FastAPI:
             result = service.gate(snapshot, model=req.model, version=req.version,
                                   endpoint=req.endpoint, environment=req.environment,
                                   traffic=req.traffic_percent, at=req.at,
-                                  deployment=req.deployment)
+                                  deployment=req.deployment, stored=req.snapshot is None)
             assert result.gate is not None
             return result.to_json(), result.gate.decision
 

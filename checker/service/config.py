@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .. import documents
@@ -132,6 +132,10 @@ class ScheduleConfig(_Strict):
         if not croniter.is_valid(value) or len(value.split()) != 5:
             raise ValueError(f"{value!r} is not a five-field cron expression "
                              "(minute hour day month weekday)")
+        try:
+            croniter(value).get_next()
+        except CroniterError:
+            raise ValueError(f"{value!r} never fires (no such date)") from None
         return value
 
 
@@ -144,6 +148,15 @@ class ServiceConfig(_Strict):
     schedules: list[ScheduleConfig] = []
     scheduler: bool = True
     anonymous_read: bool = False
+
+    @field_validator("database")
+    @classmethod
+    def _persistent(cls, value: str) -> str:
+        if value.startswith("sqlite") and (":memory:" in value or value.rstrip("/") in
+                                           ("sqlite:", "sqlite:/", "sqlite://")):
+            raise ValueError("the service keeps evidence: give a database file "
+                             "(sqlite:///almguard.db) or a PostgreSQL URL, not memory")
+        return value
 
     @model_validator(mode="after")
     def _unique(self) -> "ServiceConfig":

@@ -37,7 +37,7 @@ from ..errors import AlmguardError
 from ..metadata import SEVERITIES
 from ..results import Finding, ResultDocument
 from .api import diff_document
-from .auth import COOKIE, Principal
+from .auth import COOKIE, SESSION_HOURS, Principal
 from .service import NotFound, Service
 from .store import ScanInfo
 
@@ -182,7 +182,11 @@ def parse_at(text: str) -> datetime:
             "time is UTC)")) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise HTTPException(status_code=400, detail=f"at: {value!r} is out of range in "
+                            "UTC") from None
 
 
 def _safe_next(target: str) -> str:
@@ -250,14 +254,18 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
                                   "dashboard needs.")
         else:
             response = RedirectResponse(target, status_code=303)
-            response.set_cookie(COOKIE, secret, path="/", httponly=True, samesite="strict",
-                                secure=request.url.scheme == "https")
+            response.set_cookie(COOKIE, service.tokens.open_session(principal), path="/",
+                                httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https",
+                                max_age=SESSION_HOURS * 3600)
             return response
         return render(request, "login.html.j2", status=status, title="Log in", active="",
                       error=error, next=target)
 
     @router.api_route("/logout", methods=["GET", "POST"])
     def logout(request: Request) -> Response:
+        if request.cookies.get(COOKIE):
+            service.tokens.close_session(request.cookies[COOKIE])
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                                secure=request.url.scheme == "https")

@@ -1,14 +1,17 @@
 """What changed between two scans: new, resolved and unchanged findings.
 
 A finding is the same finding in both scans when rule, resource and message are equal.
-Findings left over on both sides that share rule and resource (the message moved, e.g. a
-count or a date in it changed) are paired as unchanged too, with both messages kept, so
-"new" and "resolved" mean a problem appeared or went away, not that its wording changed.
+Findings left over on both sides whose messages differ only in unquoted numbers (a count,
+a date, a percentage) are paired as unchanged too, with both messages kept, so "new" and
+"resolved" mean a problem appeared or went away, not that a figure in it moved. Messages
+that differ in anything else (another dataset, another suite, a quoted name or version)
+are different findings.
 Waived findings take part like the others; their waived flag is shown.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +32,19 @@ class Diff:
     reworded: list[Changed] = field(default_factory=list)
 
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
 def _key(f: Finding) -> tuple[str, str, str, str]:
     return (f.rule_id, f.resource.kind, f.resource.id, f.message)
+
+
+def _shape(f: Finding) -> tuple[str, str, str, str]:
+    """The key with the message's figures blanked out: numbers outside quotes (quoted text
+    names things, such as 'loan-applications@3', and stays as it is)."""
+    parts = f.message.split("'")
+    blanked = "'".join(_NUMBER.sub("#", p) if i % 2 == 0 else p for i, p in enumerate(parts))
+    return (f.rule_id, f.resource.kind, f.resource.id, blanked)
 
 
 def diff_results(before: ResultDocument, after: ResultDocument) -> Diff:
@@ -46,12 +60,12 @@ def diff_results(before: ResultDocument, after: ResultDocument) -> Diff:
             out.unchanged.append(f)
         else:
             leftover_after.append(f)
-    by_subject: dict[tuple[str, str, str], list[Finding]] = {}
+    by_subject: dict[tuple[str, str, str, str], list[Finding]] = {}
     for bucket in remaining.values():
         for f in bucket:
-            by_subject.setdefault(_key(f)[:3], []).append(f)
+            by_subject.setdefault(_shape(f), []).append(f)
     for f in leftover_after:
-        olds = by_subject.get(_key(f)[:3])
+        olds = by_subject.get(_shape(f))
         if olds:
             old = olds.pop(0)
             out.reworded.append(Changed(f, old.message))

@@ -76,14 +76,16 @@ class Evaluator:
         return self._call(work)
 
     def gate(self, snapshot: LoadedSnapshot, proposal: Proposal,
-             settings: dict[str, Any] | None = None) -> ResultDocument:
-        """The checker's gate; the snapshot's findings are kept between gates (see
-        gate.Baseline), so a gate on a large stored registry evaluates only the part the
-        proposal can change."""
-        return self._call(lambda: run_gate(snapshot, proposal, self.policies, self.engine,
-                                           settings=settings, fail_on=self.settings.fail_on,
-                                           waivers=self.waivers,
-                                           baseline=self._baseline(snapshot)))
+             settings: dict[str, Any] | None = None, *, stored: bool = True,
+             waivers_at: str | None = None) -> ResultDocument:
+        """The checker's gate. For a stored snapshot its findings are kept between gates
+        (see gate.Baseline), so a gate on a large stored registry evaluates only the part
+        the proposal can change; a snapshot sent with the request is evaluated whole and
+        not kept. Waivers expire against `waivers_at` when given."""
+        return self._call(lambda: run_gate(
+            snapshot, proposal, self.policies, self.engine, settings=settings,
+            fail_on=self.settings.fail_on, waivers=self.waivers,
+            baseline=self._baseline(snapshot) if stored else None, waivers_at=waivers_at))
 
     def _baseline(self, snapshot: LoadedSnapshot) -> Baseline:
         """The snapshot's findings without waivers (engine thread only)."""

@@ -56,16 +56,18 @@ class Scheduler:
     """
 
     def __init__(self, store: Store, schedules: list[ScheduleConfig], scan: ScanFn, *,
-                 clock: Callable[[], datetime] = utcnow, max_parallel: int = 2) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.schedules = {s.name: s for s in schedules}
         self._scan = scan
         self._clock = clock
         self._running: set[str] = set()
+        self._queued: set[str] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=max_parallel,
+        # a worker per schedule: a slow schedule never holds back another one's slots
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.schedules)),
                                         thread_name_prefix="almguard-schedule")
         self._thread: threading.Thread | None = None
         self._next: dict[str, datetime] = {}
@@ -139,12 +141,16 @@ class Scheduler:
     def submit(self, name: str, slot: datetime | None = None) -> None:
         """Run in the background unless it is already running (then the slot is skipped)."""
         with self._lock:
-            busy = name in self._running
+            busy = name in self._running or name in self._queued
+            if not busy:
+                self._queued.add(name)
         if busy:
             log.warning("schedule %s: still running, slot %s skipped", name, slot)
             return
 
         def job() -> None:
+            with self._lock:
+                self._queued.discard(name)
             try:
                 self.run(name, slot)
             except RunInProgress:

@@ -10,20 +10,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..gate import load_settings_document, make_proposal
 from ..lineage import EndpointLineage, endpoint_lineage, provenance_exempt
+from ..errors import SnapshotError
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
 from .auth import TokenTable
 from .config import ServiceConfig, token_hashes
 from .evaluator import Evaluator
 from .scheduler import Scheduler
-from .store import ScanInfo, Store
+from .store import ScanInfo, Store, rfc3339, stored_form, to_utc, utcnow
 
 log = logging.getLogger("almguard.service")
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class NotFound(LookupError):
@@ -87,11 +89,20 @@ class Service:
     # --- scans -----------------------------------------------------------------------
 
     def scan(self, snapshot: LoadedSnapshot, *, source: str, requested_by: str) -> ScanInfo:
-        result = self.evaluator.scan(snapshot)
-        rate = self.evaluator.compliance_rate(result, snapshot)
-        info = self.store.save_scan(snapshot, result, source=source,
+        """Evaluate and store. A snapshot captured in the future is refused: stored, it
+        would stay "the newest capture" and answer every later gate and lineage question."""
+        captured = snapshot.document["registry"]["captured_at"]
+        if to_utc(captured) > utcnow() + MAX_CLOCK_SKEW:
+            raise SnapshotError(f"captured_at {captured} is in the future (this server's "
+                                f"clock: {rfc3339(utcnow().replace(microsecond=0))}): a "
+                                "snapshot records a registry as it was",
+                                file=snapshot.origin, path="registry.captured_at")
+        stored = stored_form(snapshot)
+        result = self.evaluator.scan(stored)
+        rate = self.evaluator.compliance_rate(result, stored)
+        info = self.store.save_scan(stored, result, source=source,
                                     requested_by=requested_by, compliance_rate=rate)
-        self.cache.put(snapshot)
+        self.cache.put(stored)
         return info
 
     def scan_and_store(self, snapshot: LoadedSnapshot, *, source: str,
@@ -132,14 +143,19 @@ class Service:
         return self.snapshot(digest)
 
     def gate(self, snapshot: LoadedSnapshot, *, model: str, version: str, endpoint: str,
-             environment: str, traffic: float, at: str | None,
-             deployment: dict[str, Any] | None) -> ResultDocument:
+             environment: str | None, traffic: float, at: str | None,
+             deployment: dict[str, Any] | None, stored: bool = True) -> ResultDocument:
+        """The gate command's decision. The rules judge the registry as captured; waivers
+        are judged now, so a waiver that has expired since the capture no longer lets a
+        deployment through, however old the snapshot the request names."""
         proposal = make_proposal(model, version, endpoint, environment=environment,
-                                 traffic=traffic, at=at,
-                                 captured_at=snapshot.document["registry"]["captured_at"])
+                                 traffic=traffic, at=at, document=snapshot.document)
         settings = (load_settings_document(deployment, origin="request body: deployment")
                     if deployment is not None else None)
-        return self.evaluator.gate(snapshot, proposal, settings)
+        now = utcnow()
+        later = now > to_utc(proposal.at)
+        return self.evaluator.gate(snapshot, proposal, settings, stored=stored,
+                                   waivers_at=rfc3339(now) if later else None)
 
     # --- lineage ---------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from ..sources.interface import LoadedSnapshot
 from .tables import ScanRow, ScheduleRunRow, SnapshotRow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MAX_ID = 2**31 - 1   # ids are 32-bit integers on PostgreSQL: larger ones name nothing
 
 
 class StoreError(AlmguardError):
@@ -41,8 +42,11 @@ def utcnow() -> datetime:
 
 def to_utc(value: str) -> datetime:
     """RFC 3339 text -> naive UTC datetime (the stored convention); ValueError if the text
-    is not RFC 3339 with a zone."""
-    return parse_time(_rfc3339(value)).astimezone(timezone.utc).replace(tzinfo=None)
+    is not RFC 3339 with a zone, or out of range once in UTC."""
+    try:
+        return parse_time(_rfc3339(value)).astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(f"{value} is out of range in UTC") from None
 
 
 def rfc3339(value: datetime) -> str:
@@ -120,7 +124,7 @@ def make_engine(url: str) -> Engine:
             return engine
         return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot use database {redact(url)}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot use database {redact(url)}: {first_line(exc)}") from None
 
 
 def redact(url: str) -> str:
@@ -133,7 +137,7 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -158,7 +162,7 @@ class Store:
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot migrate database {redact(self.url)}: "
-                             f"{_first_line(exc)}") from None
+                             f"{first_line(exc)}") from None
 
     def ping(self) -> None:
         try:
@@ -166,7 +170,7 @@ class Store:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             raise StoreError(f"database {redact(self.url)} unreachable: "
-                             f"{_first_line(exc)}") from None
+                             f"{first_line(exc)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -211,13 +215,13 @@ class Store:
                     return _scan_info(scan)
             except IntegrityError as exc:
                 if attempt == 2:   # the same snapshot stored concurrently: retry once
-                    raise StoreError(f"cannot store the scan: {_first_line(exc)}") from None
+                    raise StoreError(f"cannot store the scan: {first_line(exc)}") from None
                 # attribute keys, not column names: ScanRow.registry is the declarative
                 # registry, so copying by column name lost the registry's name
                 scan = ScanRow(**{a.key: getattr(scan, a.key)
                                   for a in ScanRow.__mapper__.column_attrs if a.key != "id"})
             except SQLAlchemyError as exc:
-                raise StoreError(f"cannot store the scan: {_first_line(exc)}") from None
+                raise StoreError(f"cannot store the scan: {first_line(exc)}") from None
         raise AssertionError("unreachable")
 
     def list_scans(self, *, registry: str | None = None, since: datetime | None = None,
@@ -234,11 +238,13 @@ class Store:
         if verdict is not None:
             query = query.where(ScanRow.verdict == verdict)
         if before is not None:
-            query = query.where(ScanRow.id < before)
+            query = query.where(ScanRow.id <= min(before - 1, MAX_ID))
         with self._session() as session:
             return [_scan_info(row) for row in session.scalars(query)]
 
     def get_scan(self, scan_id: int) -> ScanInfo | None:
+        if not 0 < scan_id <= MAX_ID:
+            return None
         with self._session() as session:
             row = session.get(ScanRow, scan_id)
             return None if row is None else _scan_info(row)
@@ -253,6 +259,8 @@ class Store:
             return None if row is None else _scan_info(row)
 
     def result_json(self, scan_id: int) -> bytes | None:
+        if not 0 < scan_id <= MAX_ID:
+            return None
         with self._session() as session:
             row = session.get(ScanRow, scan_id)
             return None if row is None else zlib.decompress(row.result)
@@ -341,10 +349,19 @@ class Store:
             return [_run_info(row) for row in session.scalars(query)]
 
 
+def stored_form(snapshot: LoadedSnapshot) -> LoadedSnapshot:
+    """The snapshot as storage gives it back: no source text, an origin named after the
+    registry and capture. Results and reports are made from this form only, so a scan
+    renders the same before and after a restart."""
+    registry = snapshot.document["registry"]
+    return LoadedSnapshot(document=snapshot.document, digest=snapshot.digest,
+                          origin=f"{registry['name']} snapshot captured "
+                          f"{registry['captured_at']}")
+
+
 def _loaded(row: SnapshotRow) -> LoadedSnapshot:
     body = zlib.decompress(row.content)
     if sha256(body) != row.digest:
         raise StoreError(f"stored snapshot {row.digest} does not match its digest")
-    return LoadedSnapshot(document=orjson.loads(body), digest=row.digest,
-                          origin=f"{row.registry_name} snapshot captured {row.captured_at}")
+    return stored_form(LoadedSnapshot(document=orjson.loads(body), digest=row.digest))
 
