@@ -29,7 +29,7 @@ from ..formats.interface import RenderContext
 from ..lineage import provenance_exempt
 from ..snapshot import _rfc3339
 from ..sources.file import load_snapshot_text
-from ..sources.interface import format_loc, validate
+from ..sources.interface import LoadedSnapshot, format_loc, validate
 from ..views import lineage_json
 from .auth import Principal
 from .bodylimit import BodyLimit, BodyTooLarge
@@ -386,7 +386,7 @@ def _gate_request(body: bytes, limits: Limits) -> GateRequest:
     return req
 
 
-def _gate_snapshot(service: Service, req: GateRequest):  # noqa: ANN202 - LoadedSnapshot
+def _gate_snapshot(service: Service, req: GateRequest) -> LoadedSnapshot:
     if req.snapshot is not None:
         return validate(req.snapshot, origin="request body: snapshot", text=None)
     if req.snapshot_digest is not None:

@@ -16,6 +16,7 @@ from typing import Any
 from ..gate import load_settings_document, make_proposal
 from ..lineage import EndpointLineage, endpoint_lineage, provenance_exempt
 from ..errors import SnapshotError
+from ..policyset import PolicySet
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
 from .auth import TokenTable
@@ -83,7 +84,7 @@ class Service:
         self.store.close()
 
     @property
-    def policies(self):  # noqa: ANN201 - PolicySet
+    def policies(self) -> PolicySet:
         return self.evaluator.policies
 
     # --- scans -----------------------------------------------------------------------
