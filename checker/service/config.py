@@ -24,10 +24,11 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from croniter import CroniterError, croniter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
 
 from .. import documents
 from ..documents import DocumentError, Limits
@@ -39,6 +40,15 @@ Scope = Literal["read", "scan", "gate", "admin"]
 SCOPES: tuple[str, ...] = ("read", "scan", "gate", "admin")
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError("a name is 1-64 letters, digits, '.', '_' or '-'")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
 
 
 class ConfigError(AlmguardError):
@@ -70,24 +80,18 @@ class Evaluation(_Strict):
 
 
 class TokenConfig(_Strict):
-    name: str
+    name: Name
     scopes: list[Scope] = Field(min_length=1)
     sha256: str | None = None
     env: str | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError("a token name is 1-64 letters, digits, '.', '_' or '-'")
-        return value
 
     @field_validator("sha256")
     @classmethod
     def _hex(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
             raise ValueError("sha256 is the 64 lower-case hex digits of the token's hash "
-                             "(almguard token hash)")
+                             "(almguard token new or almguard token hash)")
         return value
 
     @model_validator(mode="after")
@@ -115,16 +119,10 @@ class SourceConfig(_Strict):
 
 
 class ScheduleConfig(_Strict):
-    name: str
+    name: Name
     cron: str
     source: SourceConfig
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
-            raise ValueError("a schedule name is 1-64 letters, digits, '.', '_' or '-'")
-        return value
 
     @field_validator("cron")
     @classmethod
@@ -243,8 +241,4 @@ def token_hashes(config: ServiceConfig,
                               f"{', '.join(SCOPES)} (e.g. gate,read:s3cr3t)")
         table[hash_token(secret)] = (name, frozenset(wanted))
     return table
-
-
-def describe_source(source: SourceConfig) -> str:
-    return source.tracking_uri if source.kind == "mlflow" else str(source.path)
 

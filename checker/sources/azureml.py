@@ -330,16 +330,21 @@ class AzureMLExportSource(SnapshotSource):
             out["tags"] = tags
         return out
 
-    def _read_jobs(self) -> dict[str, _Item]:
-        jobs: dict[str, _Item] = {}
-        for item in self._items("jobs", "az ml job show"):
+    def _by_name(self, folder: str, command: str, what: str) -> dict[str, _Item]:
+        """The exports of one kind by their unique name (a name exported twice is an
+        error naming both files)."""
+        found: dict[str, _Item] = {}
+        for item in self._items(folder, command):
             name = item.string("name", required=True)
             assert name is not None
-            if name in jobs:
-                raise item.fail(f"job {name!r} is exported twice (also in "
-                                f"{jobs[name].file})", "name")
-            jobs[name] = item
-        return jobs
+            if name in found:
+                raise item.fail(f"{what} {name!r} is exported twice (also in "
+                                f"{found[name].file})", "name")
+            found[name] = item
+        return found
+
+    def _read_jobs(self) -> dict[str, _Item]:
+        return self._by_name("jobs", "az ml job show", "job")
 
     def _lineage(self, job: _Item, version_tags: dict[str, str]) -> dict[str, Any]:
         job_tags = job.tags()
@@ -431,20 +436,13 @@ class AzureMLExportSource(SnapshotSource):
         return out
 
     def _read_deployments(self) -> list[dict[str, Any]]:
-        endpoints: dict[str, _Item] = {}
-        for item in self._items("endpoints", "az ml online-endpoint show"):
-            name = item.string("name", required=True)
-            assert name is not None
-            if name in endpoints:
-                raise item.fail(f"endpoint {name!r} is exported twice (also in "
-                                f"{endpoints[name].file})", "name")
-            traffic = item.mapping("traffic")
-            for deployment, share in traffic.items():
+        endpoints = self._by_name("endpoints", "az ml online-endpoint show", "endpoint")
+        for item in endpoints.values():
+            for deployment, share in item.mapping("traffic").items():
                 if (not isinstance(share, (int, float)) or isinstance(share, bool)
                         or not 0 <= share <= 100):
                     raise item.fail("traffic share must be a number from 0 to 100",
                                     "traffic", deployment)
-            endpoints[name] = item
         out: list[dict[str, Any]] = []
         placed: dict[tuple[str, str], _Item] = {}
         served: dict[str, _Item] = {}
