@@ -16,19 +16,20 @@ from . import __version__
 from .engines import ENGINES, Engine, make_engine
 from .bundle import build_bundle
 from .canonical import compact_json
-from .errors import AlmguardError, UsageError
+from .errors import AlmguardError, DecisionError, UsageError
 from .formats import FORMATS
 from .formats.interface import RenderContext
-from .gate import load_settings, make_proposal, run_gate
+from .gate import load_settings, make_proposal
 from .generate import generate
-from .lineage import endpoint_lineage, provenance_exempt
+from .lineage import endpoint_lineage
 from .metadata import SEVERITIES
+from .pipeline import Pipeline, Request
 from .policyset import PolicySet, load_policies
 from .progress import Progress
 from .results import ResultDocument
-from .scan import evaluate
 from .sources.file import FileSource
-from .waivers import load_waivers, max_waiver_days
+from .sources.interface import LoadedSnapshot
+from .waivers import load_waivers
 from .views import lineage_json, lineage_table, rules_json, rules_markdown, rules_table
 
 
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.add_argument("snapshot")
     lineage.add_argument("--endpoint", required=True)
     lineage.add_argument("--format", choices=("table", "json"), default="table")
+    _engine_args(lineage)
     _policy_args(lineage)
 
     report = sub.add_parser("report", help="compliance report for people: PDF/A and HTML",
@@ -283,14 +285,29 @@ def _policies(args: argparse.Namespace) -> PolicySet:
     return load_policies(args.policies, args.data)
 
 
-def _evaluate(args: argparse.Namespace, gate: bool) -> tuple[ResultDocument, RenderContext]:
-    """Shared by scan and gate: load, evaluate (with the proposal for a gate), waive."""
+# The gate's flags, for the decision's errors about the proposal it was given.
+_PROPOSAL_FLAGS = {"proposal.at": "--at", "proposal.traffic_percent": "--traffic",
+                   "proposal.model": "--model", "proposal.version": "--version",
+                   "proposal.endpoint": "--endpoint", "proposal.environment": "--environment",
+                   "fail_on": "--fail-on"}
+
+
+def _flagged(exc: DecisionError) -> AlmguardError:
+    """A decision error about a command-line value, named by its flag."""
+    flag = _PROPOSAL_FLAGS.get(exc.path or "")
+    return UsageError(f"{flag}: {exc.message}") if flag else exc
+
+
+def _evaluate(args: argparse.Namespace, gate: bool
+              ) -> tuple[ResultDocument, RenderContext]:
+    """Shared by scan, gate and report: load, then one pipeline (with the proposal for a
+    gate) gives the result."""
     progress = Progress(timings=args.timings)
     with progress.step("Loading snapshot", "load"):
         snapshot = FileSource(args.snapshot).load()
     policies = _policies(args)
-    waivers = (load_waivers(args.waivers, max_days=max_waiver_days(policies.data))
-               if args.waivers else None)
+    request = Request(fail_on=args.fail_on,
+                      waivers=load_waivers(args.waivers) if args.waivers else None)
     if gate:
         proposal = make_proposal(args.model, args.version, args.endpoint,
                                  environment=args.environment, traffic=args.traffic,
@@ -299,17 +316,28 @@ def _evaluate(args: argparse.Namespace, gate: bool) -> tuple[ResultDocument, Ren
     with _engine(args) as engine:
         with progress.step("Loading policies", "policies"):
             engine.load(policies)
+        pipeline = Pipeline(policies, engine)
         with progress.step("Evaluating policies", "evaluate"):
-            if gate:
-                result = run_gate(snapshot, proposal, policies, engine, settings=settings,
-                                  fail_on=args.fail_on, waivers=waivers)
-            else:
-                result = evaluate(snapshot, policies, engine, fail_on=args.fail_on,
-                                  waivers=waivers)
+            try:
+                result = (pipeline.gate(snapshot, proposal, settings, request) if gate
+                          else pipeline.scan(snapshot, request))
+            except DecisionError as exc:
+                raise _flagged(exc) from None
     color, width = _terminal()
     ctx = RenderContext(color=color and args.output is None, width=width, snapshot=snapshot,
                         policies=policies)
     return result, ctx
+
+
+def _scan_only(args: argparse.Namespace) -> tuple[LoadedSnapshot, PolicySet, ResultDocument]:
+    """A plain scan (no waivers, fail on any finding) for the commands that show facts
+    beside the findings: lineage."""
+    snapshot = FileSource(args.snapshot).load()
+    policies = _policies(args)
+    with _engine(args) as engine:
+        engine.load(policies)
+        result = Pipeline(policies, engine).scan(snapshot)
+    return snapshot, policies, result
 
 
 def _emit(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext) -> int:
@@ -340,9 +368,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    snapshot = FileSource(args.snapshot).load()
-    exempt = provenance_exempt(_policies(args))
-    answer = endpoint_lineage(snapshot.model, args.endpoint, exempt)
+    snapshot, policies, result = _scan_only(args)
+    answer = endpoint_lineage(snapshot.model, args.endpoint, result.findings,
+                              policies.rules.values())
     color, width = _terminal()
     text = (lineage_json(answer) if args.format == "json"
             else lineage_table(answer, color=color, width=width))
@@ -374,8 +402,7 @@ def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: Render
     assert ctx.snapshot is not None and ctx.policies is not None
     progress = Progress(timings=args.timings)
     with progress.step("Rendering report", "report_html"):
-        context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at,
-                                provenance_exempt=provenance_exempt(ctx.policies))
+        context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at)
         text = render_html(context)
     if html is not None:
         _write(text, html)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AlmguardError(Exception):
     """Base class: an input or environment problem we can explain in one line."""
@@ -37,3 +39,20 @@ class EngineError(AlmguardError):
 
 class UsageError(AlmguardError):
     """The command line asked for something that cannot be done."""
+
+
+class DecisionError(AlmguardError):
+    """The decision refused its input: the policies' own check found input errors
+    ({path, message} each). The first is the message; where a path points into the waiver
+    file, the error names that file and line."""
+
+    def __init__(self, errors: list[dict[str, str]], *, waivers: Any = None) -> None:
+        first = errors[0]
+        path = str(first.get("path") or "")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        file = line = None
+        if waivers is not None and path.startswith("waivers["):
+            file, line = waivers.origin, waivers.line_of_path(path)
+        super().__init__(str(first.get("message")) + more, file=file, line=line,
+                         path=path or None)
+        self.errors = errors

@@ -6,17 +6,19 @@ The proposal is applied to a copy of the snapshot (what-if; the file is not chan
 - it inherits the endpoint's deployment settings (content safety, monitoring) from the
   version's own deployment there, else the endpoint's largest one, unless --deployment FILE
   gives them;
-- its time is --at or the snapshot's clock (a later --at also moves the snapshot's "now");
+- its time is --at or the snapshot's clock (never later than the capture plus the allowed
+  skew: evidence ends at the capture);
 - its rollout history is the version's history on the endpoint plus the new step.
-Then every rule is evaluated as in a scan. Only findings about the proposal — its
-deployment, its model version and model, its endpoint and the datasets that version
-references — decide; other findings are reported as unrelated debt.
+Then every rule is evaluated as in a scan (checker.pipeline). The decision
+(data.almguard.lib.decision) decides: only findings about the proposal — its deployment,
+its model version and model, its endpoint and the datasets that version references — of
+the gate categories block; other findings are reported as unrelated debt.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,23 +26,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import documents
 from .documents import DocumentError, Limits
-from .engines.interface import Engine
 from .errors import UsageError
-from .metadata import SEVERITIES, Severity
-from .partition import Components, dataset_refs
-from .policyset import PolicySet
-from .results import Finding, Gate, GateCheck, Proposal, ResultDocument
-from .snapshot import ContentSafety, Monitoring, Tags, _rfc3339, parse_time
-from .scan import build_result, raw_findings
-from .sources.interface import LoadedSnapshot, format_loc
-from .waivers import WaiverEntry
-
-GATES: dict[str, str] = {
-    "registry": "Registry", "lineage": "Lineage", "evaluation": "Evaluation gate",
-    "safety": "Safety gate", "approval": "Approvals", "rollout": "Canary and rollout",
-    "monitoring": "Monitoring",
-}
-
+from .results import Proposal
+from .snapshot import ContentSafety, Monitoring, Tags
+from .sources.interface import format_loc
 
 class DeploymentSettings(BaseModel):
     """What --deployment FILE may set on the proposed deployment."""
@@ -79,20 +68,41 @@ def load_settings_document(raw: Any, *, origin: str,
 
 ENVIRONMENTS = ("development", "staging", "production")   # least to most strict
 
+# Characters that do not change how a name looks: format characters (U+200B zero-width
+# space, U+200D, U+2060, U+FEFF...), controls and white space.
+_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp"}
+
+
+def name_key(name: str) -> str:
+    """A name as a person reads it: Unicode-compatibility normalised (NFKC), case folded,
+    without invisible characters. Two endpoint names with one key look the same."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(c for c in folded if unicodedata.category(c) not in _INVISIBLE)
+
+
+def _lookalike(endpoint: str, document: dict[str, Any]) -> str | None:
+    """An existing endpoint whose name looks like `endpoint` without being it."""
+    key = name_key(endpoint)
+    for existing in sorted({d["endpoint"] for d in document.get("deployments") or ()}):
+        if existing != endpoint and name_key(existing) == key:
+            return existing
+    return None
+
 
 def make_proposal(model: str, version: str, endpoint: str, *, environment: str | None,
                   traffic: float, at: str | None, document: dict[str, Any]) -> Proposal:
     """The proposed deployment. Its environment is the endpoint's: an endpoint that already
     serves production is gated as production whatever the request says it is (a proposal
     may name a stricter environment, never a laxer one); a new endpoint is production
-    unless the proposal names another."""
-    if not 0 < traffic <= 100:
-        raise UsageError(f"--traffic must be more than 0 and at most 100 (got {traffic:g})")
-    if at is not None:
-        try:
-            _rfc3339(at)
-        except ValueError as exc:
-            raise UsageError(f"--at: {exc}") from None
+    unless the proposal names another. An endpoint name that only looks like an existing
+    one (case, Unicode form, invisible or trailing characters) is refused: it would be a
+    new endpoint and skip the existing one's gates. The traffic share and the time are
+    judged by the decision (data.almguard.lib.proposal)."""
+    similar = _lookalike(endpoint, document)
+    if similar is not None:
+        raise UsageError(f"endpoint {endpoint!r} is not {similar!r} but looks like it (case, "
+                         "Unicode form or invisible characters differ): name the endpoint "
+                         "exactly as the registry does")
     serving = [d["environment"] for d in document.get("deployments") or ()
                if d["endpoint"] == endpoint and d["environment"] in ENVIRONMENTS]
     strictest = max(serving, key=ENVIRONMENTS.index, default=None)
@@ -109,7 +119,9 @@ def make_proposal(model: str, version: str, endpoint: str, *, environment: str |
 
 def apply_proposal(document: dict[str, Any], proposal: Proposal,
                    settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A new snapshot document with the proposed deployment in place."""
+    """A new snapshot document with the proposed deployment in place. The snapshot's clock
+    is not moved: evidence ends at the capture (a proposal dated later than the capture
+    plus the allowed skew is refused by the decision)."""
     deployments = document.get("deployments") or []
     on_endpoint = [d for d in deployments if d["endpoint"] == proposal.endpoint]
     own = next((d for d in on_endpoint
@@ -117,7 +129,8 @@ def apply_proposal(document: dict[str, Any], proposal: Proposal,
     others = [d for d in on_endpoint if d is not own]
     template = own or max(others, key=lambda d: d["traffic_percent"], default=None)
 
-    rest = 100 - proposal.traffic_percent
+    share = proposal.traffic_percent if 0 < proposal.traffic_percent <= 100 else 100.0
+    rest = 100 - share
     total = sum(d["traffic_percent"] for d in others)
     scale = min(1.0, rest / total) if total > 0 else 1.0
 
@@ -147,113 +160,4 @@ def apply_proposal(document: dict[str, Any], proposal: Proposal,
             d = {**d, "traffic_percent": round(d["traffic_percent"] * scale, 4)}
         rebuilt.append(d)
     rebuilt.append(proposed)
-
-    registry = dict(document["registry"])
-    if parse_time(proposal.at) > parse_time(registry["captured_at"]):
-        registry["captured_at"] = proposal.at
-    return {**document, "registry": registry, "deployments": rebuilt}
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The findings of a snapshot as it is (no proposal, no waivers) under one policy set.
-
-    A gate on the same snapshot and policies re-evaluates only the part of the registry the
-    proposal can change (see partition.neighbourhood) and takes every other finding from
-    here: the same result as evaluating everything, in milliseconds instead of seconds on
-    a large registry.
-    """
-
-    snapshot_digest: str
-    policies_digest: str
-    findings: tuple[Finding, ...]
-    components: Components
-
-
-def make_baseline(snapshot: LoadedSnapshot, policies: PolicySet, engine: Engine) -> Baseline:
-    return Baseline(snapshot.digest, policies.digest,
-                    tuple(raw_findings(snapshot.document, policies, engine)),
-                    Components(snapshot.document))
-
-
-def _gate_findings(snapshot: LoadedSnapshot, document: dict[str, Any], proposal: Proposal,
-                   policies: PolicySet, engine: Engine,
-                   baseline: Baseline | None) -> list[Finding]:
-    same_clock = (document["registry"]["captured_at"]
-                  == snapshot.document["registry"]["captured_at"])
-    if (baseline is None or not same_clock or baseline.snapshot_digest != snapshot.digest
-            or baseline.policies_digest != policies.digest):
-        return raw_findings(document, policies, engine)
-    sub, affected = baseline.components.neighbourhood(document, proposal.model,
-                                                      proposal.endpoint)
-    fresh = [f for f in raw_findings(sub, policies, engine)
-             if (f.resource.kind, f.resource.id) in affected]
-    kept = [f for f in baseline.findings if (f.resource.kind, f.resource.id) not in affected]
-    return sorted(kept + fresh, key=Finding.sort_key)
-
-
-def run_gate(snapshot: LoadedSnapshot, proposal: Proposal, policies: PolicySet,
-             engine: Engine, *, settings: dict[str, Any] | None = None,
-             fail_on: Severity = "low", waivers: list[WaiverEntry] | None = None,
-             baseline: Baseline | None = None,
-             waivers_at: str | None = None) -> ResultDocument:
-    """Evaluate the snapshot with the proposal applied and decide allow or deny.
-
-    The result names the snapshot file as loaded (its digest and clock); the proposal,
-    which fully determines the what-if document, is recorded in the gate block. With a
-    baseline of the same snapshot and policies, only the proposal's neighbourhood is
-    evaluated again; the result is the same.
-    """
-    document = apply_proposal(snapshot.document, proposal, settings)
-    what_if = LoadedSnapshot(document=document, digest=snapshot.digest,
-                             origin=snapshot.origin)
-    findings = _gate_findings(snapshot, document, proposal, policies, engine, baseline)
-    result = build_result(what_if, findings, policies, engine, fail_on=fail_on,
-                          waivers=waivers, waivers_at=waivers_at)
-    result = result.model_copy(update={"snapshot": result.snapshot.model_copy(update={
-        "captured_at": snapshot.document["registry"]["captured_at"]})})
-    return decide(result, document, proposal, policies, fail_on)
-
-
-def relevant_resources(document: dict[str, Any], proposal: Proposal) -> set[tuple[str, str]]:
-    vid = f"{proposal.model}@{proposal.version}"
-    resources = {("deployment", f"{proposal.endpoint}/{vid}"), ("model_version", vid),
-                 ("model", proposal.model), ("endpoint", proposal.endpoint)}
-    for model in document.get("models") or ():
-        if model["name"] != proposal.model:
-            continue
-        for version in model.get("versions") or ():
-            if version["version"] == proposal.version:
-                resources.update(("dataset", ref) for ref in dataset_refs(version))
-    return resources
-
-
-def decide(result: ResultDocument, document: dict[str, Any], proposal: Proposal,
-           policies: PolicySet, fail_on: Severity = "low") -> ResultDocument:
-    """Attach the gate decision and its checklist to a result evaluated with the proposal."""
-    relevant = relevant_resources(document, proposal)
-    threshold = SEVERITIES.index(fail_on)
-    about: dict[str, list[Finding]] = {}
-    unrelated = 0
-    for finding in result.findings:
-        if (finding.resource.kind, finding.resource.id) in relevant:
-            about.setdefault(finding.rule_id, []).append(finding)
-        elif not finding.waived:
-            unrelated += 1
-    checklist: list[GateCheck] = []
-    blocking = False
-    rules = sorted((r for r in policies.rules.values() if r.category in GATES),
-                   key=lambda r: (list(GATES).index(r.category), r.id))
-    for rule in rules:
-        found = about.get(rule.id, [])
-        active = [f for f in found if not f.waived]
-        if any(SEVERITIES.index(f.severity) <= threshold for f in active):
-            blocking = True
-        checklist.append(GateCheck(
-            gate=GATES[rule.category], rule_id=rule.id, title=rule.title,
-            passed=not active, waived=bool(found) and not active,
-            messages=[f.message for f in found], remediation=rule.remediation))
-    gate = Gate(decision="deny" if blocking else "allow", proposal=proposal,
-                checklist=checklist, unrelated_findings=unrelated)
-    summary = result.summary.model_copy(update={"verdict": "fail" if blocking else "pass"})
-    return result.model_copy(update={"gate": gate, "summary": summary})
+    return {**document, "deployments": rebuilt}

@@ -1,17 +1,26 @@
 """The audit question: which data trained what an endpoint serves?
 
-Answered from the snapshot alone: for each version an endpoint serves (traffic > 0), its
+The facts come from the snapshot: for each version an endpoint serves (traffic > 0), its
 training and evaluation dataset versions with digests and URIs, its preprocessing steps,
-training job and base model, and a plain list of what the registry does not record.
+training job and base model. What is *missing* comes from the decision: the findings of
+the lineage rules (category lineage, and the rules whose METADATA says they are lineage
+evidence: a deployment naming an unregistered version, a lineage link to an unregistered
+dataset) about the serving deployment, its version and the datasets it names. So the
+answer can never disagree with a scan, whatever policy data is in force.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from typing import Iterable, Sequence
+
 from .errors import UsageError
-from .policyset import PolicySet
+from .metadata import RuleMeta
+from .results import Finding
 from .snapshot import Dataset, DatasetRef, Deployment, Model, ModelVersion, Snapshot
+
+Key = tuple[str, str]
 
 
 class _Out(BaseModel):
@@ -66,29 +75,41 @@ class EndpointLineage(_Out):
         return not self.missing and all(v.complete for v in self.serving)
 
 
-def _dataset(ref: DatasetRef, datasets: dict[str, Dataset], missing: list[str],
-             role: str) -> DatasetTrace:
+class LineageFindings:
+    """The findings that answer the audit question, by resource."""
+
+    def __init__(self, findings: Iterable[Finding], rules: Iterable[RuleMeta]) -> None:
+        evidence = {r.id for r in rules if r.category == "lineage" or r.lineage_evidence}
+        self._on: dict[Key, list[Finding]] = {}
+        for f in findings:
+            if f.rule_id in evidence:
+                self._on.setdefault((f.resource.kind, f.resource.id), []).append(f)
+
+    def missing(self, keys: Sequence[Key]) -> list[str]:
+        seen: dict[str, None] = {}
+        for key in keys:
+            for f in self._on.get(key, ()):
+                note = " (waived)" if f.waived else ""
+                seen.setdefault(f"{f.rule_id}: {f.message}{note}", None)
+        return list(seen)
+
+
+def _dataset(ref: DatasetRef, datasets: dict[str, Dataset]) -> DatasetTrace:
     ident = f"{ref.dataset}@{ref.version}"
     found = datasets.get(ident)
     if found is None:
-        missing.append(f"{role} dataset {ident} is not in the registry")
         return DatasetTrace(id=ident, recorded=False)
-    if not found.digest:
-        missing.append(f"{role} dataset {ident} has no content digest")
-    if found.deleted_at:
-        missing.append(f"{role} dataset {ident} was deleted at {found.deleted_at}")
     return DatasetTrace(id=ident, recorded=True, uri=found.uri, digest=found.digest,
                         personal_data=found.personal_data, deleted_at=found.deleted_at)
 
 
 def trace_version(deployment: Deployment, models: dict[str, Model],
-                  datasets: dict[str, Dataset],
-                  provenance_exempt: frozenset[str] = frozenset()) -> VersionTrace:
-    """Trace one deployment's version. Models whose type is in provenance_exempt (policy
-    data lineage.provenance_exempt_types: agents, foundation models) are not asked for
-    preprocessing steps or a training job, as in the lineage rules."""
-    base = dict(deployment=f"{deployment.endpoint}/{deployment.model}@{deployment.version}",
-                model=deployment.model, version=deployment.version,
+                  datasets: dict[str, Dataset], findings: LineageFindings) -> VersionTrace:
+    """The facts of one deployment's version, and what the lineage findings say is
+    missing about the deployment, the version and the datasets it names."""
+    deployment_id = f"{deployment.endpoint}/{deployment.model}@{deployment.version}"
+    version_id = f"{deployment.model}@{deployment.version}"
+    base = dict(deployment=deployment_id, model=deployment.model, version=deployment.version,
                 environment=deployment.environment,
                 traffic_percent=float(deployment.traffic_percent),
                 deployed_at=deployment.deployed_at)
@@ -97,42 +118,31 @@ def trace_version(deployment: Deployment, models: dict[str, Model],
     if model is not None:
         version = next((v for v in model.versions if v.version == deployment.version), None)
     if model is None or version is None:
-        return VersionTrace(**base, missing=[
-            f"the registry has no model version {deployment.model}@{deployment.version}"])
-    missing: list[str] = []
+        return VersionTrace(**base, missing=findings.missing(
+            [("deployment", deployment_id), ("model_version", version_id)]))
     lineage = version.lineage
-    if lineage is None or not lineage.training_data:
-        missing.append("no training-data lineage recorded")
-    training = [_dataset(r, datasets, missing, "training") for r in
-                (lineage.training_data if lineage else [])]
-    evaluation = [_dataset(r, datasets, missing, "evaluation") for r in
-                  (lineage.evaluation_data if lineage else [])]
+    training = [_dataset(r, datasets) for r in (lineage.training_data if lineage else [])]
+    evaluation = [_dataset(r, datasets) for r in (lineage.evaluation_data if lineage else [])]
     steps = [StepTrace(name=s.name, code_ref=s.code_ref, digest=s.digest)
              for s in (lineage.preprocessing if lineage else [])]
     job = lineage.training_job if lineage else None
-    if lineage is not None and (model.type or "") not in provenance_exempt:
-        if not steps:
-            missing.append("no preprocessing steps recorded")
-        missing.extend(f"preprocessing step '{s.name}' has no code reference"
-                       for s in steps if not s.code_ref)
-        if job is None:
-            missing.append("no training job recorded")
-        elif not job.code_ref:
-            missing.append("training job has no code reference")
     base_model = None
     if lineage and lineage.base_model:
         base_model = lineage.base_model.name + (
             f"@{lineage.base_model.version}" if lineage.base_model.version else "")
+    keys: list[Key] = [("deployment", deployment_id), ("model_version", version_id),
+                       ("model", deployment.model)]
+    keys += [("dataset", d.id) for d in training + evaluation]
     return VersionTrace(
         **base, stage=version.stage,
         artifact_digest=version.artifact.digest if version.artifact else None,
         training_data=training, evaluation_data=evaluation, preprocessing=steps,
         training_job=job.model_dump() if job else None, base_model=base_model,
-        missing=missing)
+        missing=findings.missing(keys))
 
 
-def endpoint_lineage(snapshot: Snapshot, endpoint: str,
-                     provenance_exempt: frozenset[str] = frozenset()) -> EndpointLineage:
+def endpoint_lineage(snapshot: Snapshot, endpoint: str, findings: Iterable[Finding],
+                     rules: Iterable[RuleMeta]) -> EndpointLineage:
     on_endpoint = [d for d in snapshot.deployments if d.endpoint == endpoint]
     if not on_endpoint:
         known = sorted({d.endpoint for d in snapshot.deployments})
@@ -140,15 +150,12 @@ def endpoint_lineage(snapshot: Snapshot, endpoint: str,
         raise UsageError(f"no endpoint '{endpoint}' in the snapshot{hint}")
     models = {m.name: m for m in snapshot.models}
     datasets = {f"{d.name}@{d.version}": d for d in snapshot.datasets}
-    serving = [trace_version(d, models, datasets, provenance_exempt)
+    index = LineageFindings(findings, rules)
+    serving = [trace_version(d, models, datasets, index)
                for d in on_endpoint if d.traffic_percent > 0]
-    missing = [] if serving else ["the endpoint serves no traffic"]
+    missing = index.missing([("endpoint", endpoint)])
+    if not serving:
+        missing = ["the endpoint serves no traffic"] + missing
     return EndpointLineage(endpoint=endpoint, registry=snapshot.registry.name,
                            captured_at=snapshot.registry.captured_at, serving=serving,
                            missing=missing)
-
-
-def provenance_exempt(policies: PolicySet) -> frozenset[str]:
-    """Model types the lineage rules do not ask for preprocessing or a training job."""
-    config = policies.data.get("almguard", {}).get("config", {})
-    return frozenset(config.get("lineage", {}).get("provenance_exempt_types", ()))

@@ -42,6 +42,9 @@ class RuleMeta(BaseModel):
     remediation: str
     controls: tuple[str, ...] = ()
     alm_rule: str = ""
+    # The rule's findings tell what the answer to the audit question lacks (rules of the
+    # lineage category always do).
+    lineage_evidence: bool = False
     resource_kinds: tuple[str, ...] = ()
     package: str
     file: str
@@ -115,6 +118,7 @@ def read_rule(text: str, file: str) -> RuleMeta | None:
         **{k: custom.get(k) for k in ("id", "severity", "category", "remediation")},
         "controls": tuple(custom.get("controls") or ()),
         "alm_rule": custom.get("alm_rule") or "",
+        "lineage_evidence": bool(custom.get("lineage_evidence", False)),
         "resource_kinds": tuple(sorted(set(_KIND.findall(text)))),
         "package": name, "file": file, "line": line,
     }

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from . import __version__, documents
 from .canonical import digest_of, sha256
 from .documents import DocumentError, Limits
 from .errors import PolicyError
-from .metadata import RuleMeta, read_rule
+from .metadata import RULES_PREFIX, RuleMeta, read_rule
 from .resources import policies_dir
 
 DATA_FILES = ("data.json", "data.yaml", "data.yml")
@@ -87,6 +87,18 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def catalog(rules: Iterable[RuleMeta]) -> dict[str, Any]:
+    """The rule catalog as policy data (data.almguard.catalog), generated from the rules'
+    METADATA: the decision joins findings to it, since the embedded engine has no
+    rego.metadata. One source of truth: the METADATA blocks; this is derived on every load
+    and written into bundles."""
+    return {"rules": {
+        rule.id: {"title": rule.title, "severity": rule.severity, "category": rule.category,
+                  "remediation": rule.remediation, "controls": list(rule.controls),
+                  "path": rule.package.removeprefix(RULES_PREFIX).split(".")}
+        for rule in sorted(rules, key=lambda r: r.id)}}
+
+
 def load_policies(extra_dirs: list[Path] | None = None, data_files: list[Path] | None = None,
                   *, include_bundled: bool = True, limits: Limits | None = None) -> PolicySet:
     """Collect modules, tests, rule metadata and data from the policy directories."""
@@ -135,6 +147,7 @@ def load_policies(extra_dirs: list[Path] | None = None, data_files: list[Path] |
         if not isinstance(value, dict):
             raise PolicyError("a data file must hold a mapping", file=str(data_file))
         _merge(data, value, check=CONFIG_PATH, where=str(data_file))
+    data.setdefault("almguard", {})["catalog"] = catalog(rules.values())
     digest = digest_of({"modules": sorted(digest_parts), "data": data})
     custom = bool(extra_dirs) or bool(data_files)
     revision = f"almguard-{__version__}" + (f"+local.{digest[7:19]}" if custom else "")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .metadata import SEVERITIES, Category, Severity
+from .metadata import CATEGORIES, SEVERITIES, Category, Severity
 
 ResourceKind = Literal["model", "model_version", "dataset", "deployment", "endpoint"]
 RESOURCE_KINDS: tuple[str, ...] = ("model", "model_version", "dataset", "deployment", "endpoint")
@@ -55,6 +55,7 @@ class Waiver(_Doc):
 class WaiverReport(_Doc):
     applied: int
     expired: list[Waiver]
+    pending: list[Waiver] = []
     unmatched: list[Waiver]
 
 
@@ -97,6 +98,10 @@ class Finding(_Doc):
     controls: list[str]
     waived: bool = False
     waiver: Waiver | None = None
+    # Whether this finding blocks: in a scan, whether it fails the verdict (unwaived, at or
+    # above fail_on); in a gate, whether it blocks the proposal (unrelated registry debt
+    # does not). None only in results written before the decision carried it.
+    blocking: bool | None = None
 
     def sort_key(self) -> tuple[int, str, str, str, str]:
         return (SEVERITIES.index(self.severity), self.rule_id, self.resource.kind,
@@ -137,17 +142,21 @@ class ResultDocument(_Doc):
         return 1 if self.summary.verdict == "fail" else 0
 
 
-def summarize(findings: list[Finding], *, fail_on: Severity, rules: int,
-              resources: int, categories: tuple[str, ...]) -> Summary:
-    threshold = SEVERITIES.index(fail_on)
-    active = [f for f in findings if not f.waived]
-    failing = any(SEVERITIES.index(f.severity) <= threshold for f in active)
-    by_severity = {s: sum(1 for f in active if f.severity == s) for s in SEVERITIES}
-    by_category = {c: sum(1 for f in active if f.category == c) for c in categories}
-    return Summary(verdict="fail" if failing else "pass", fail_on=fail_on,
-                   findings=len(active), waived=len(findings) - len(active),
-                   by_severity=by_severity, by_category=by_category, rules_evaluated=rules,
-                   resources_checked=resources)
+def result_from_decision(decision: dict[str, Any], *, tool: Tool, engine: EngineInfo,
+                         snapshot: SnapshotInfo, policies: PoliciesInfo) -> ResultDocument:
+    """The result document of a decision (data.almguard.decision): its findings, summary,
+    waivers and gate as the policies gave them, with where they came from. Counts keep the
+    order of severities and categories of results-v1."""
+    summary = dict(decision["summary"])
+    summary["by_severity"] = {s: summary["by_severity"].get(s, 0) for s in SEVERITIES}
+    summary["by_category"] = {c: summary["by_category"].get(c, 0) for c in CATEGORIES}
+    return ResultDocument(tool=tool, engine=engine, snapshot=snapshot, policies=policies,
+                          summary=Summary.model_validate(summary),
+                          findings=[Finding.model_validate(f) for f in decision["findings"]],
+                          waivers=(WaiverReport.model_validate(decision["waivers"])
+                                   if decision.get("waivers") is not None else None),
+                          gate=(Gate.model_validate(decision["gate"])
+                                if decision.get("gate") is not None else None))
 
 
 def parse_result(text: str) -> ResultDocument:

@@ -21,7 +21,7 @@ from typing import Iterable, Literal, Sequence
 from markupsafe import Markup
 
 from checker.compliance import findings_by_rule, rule_checks
-from checker.lineage import VersionTrace, trace_version
+from checker.lineage import LineageFindings, VersionTrace, trace_version
 from checker.metadata import CATEGORIES, SEVERITIES, RuleMeta
 from checker.results import Finding, ResultDocument, Waiver
 from checker.scan import resources
@@ -159,10 +159,12 @@ class EndpointView:
 
 @dataclass(frozen=True)
 class Evidence:
-    """One line of lifecycle evidence, e.g. an evaluation, an approval or a rollout."""
+    """One recorded fact of the lifecycle, e.g. an evaluation, an approval or a rollout,
+    shown as written. Whether it meets a rule is not judged here: the findings of the rules
+    of each area are shown beside the facts (VersionRow)."""
 
     text: str
-    ok: bool | None = None       # True met, False not met, None informational
+    ok: bool | None = None       # kept None: facts carry no mark of their own
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,16 @@ class VersionRow:
     approvals: list[Evidence]
     canary: list[Evidence]
     retirement: list[Evidence]
-    findings: list[FindingRef]
+    findings: list[FindingRef]               # on the version, of the other categories
+    marks: dict[str, list[FindingRef]]       # the findings of each area's rules (cell)
+    status: str                              # in service / not deployed / retired ...
+
+
+# The lifecycle table's cells and the rule categories whose findings are shown in each.
+CELLS: dict[str, tuple[str, ...]] = {
+    "evaluations": ("evaluation",), "safety": ("safety",), "approvals": ("approval",),
+    "canary": ("rollout",), "retirement": ("retirement", "retention"),
+}
 
 
 @dataclass(frozen=True)
@@ -294,14 +305,16 @@ def _evaluations(version: ModelVersion) -> list[Evidence]:
     out = []
     for e in version.evaluations:
         on = f" on {e.dataset.dataset}@{e.dataset.version}" if e.dataset else ""
+        when = _when(e.evaluated_at)
         if e.threshold is None:
-            out.append(Evidence(f"{e.metric} {number(e.value)}{on} (no threshold recorded)"))
+            out.append(Evidence(f"{e.metric} {number(e.value)}{on}{when}"))
             continue
-        ok = e.value >= e.threshold if e.higher_is_better else e.value <= e.threshold
-        sign = "≥" if e.higher_is_better else "≤"
-        out.append(Evidence(f"{e.metric} {number(e.value)} {sign} {number(e.threshold)}{on}", ok))
+        bar = "higher is better" if e.higher_is_better else "lower is better"
+        out.append(Evidence(f"{e.metric} {number(e.value)} (recorded threshold "
+                            f"{number(e.threshold)}, {bar}){on}{when}"))
     for b in version.bias_assessments:
-        out.append(Evidence(f"bias: {b.method}", b.passed))
+        out.append(Evidence(f"bias: {b.method}, recorded {'passed' if b.passed else 'failed'}"
+                            f"{_when(b.evaluated_at)}"))
     return out
 
 
@@ -310,8 +323,8 @@ def _when(at: str | None) -> str:
 
 
 def _safety(version: ModelVersion) -> list[Evidence]:
-    return [Evidence(f"{s.suite}{_when(s.evaluated_at)}", s.passed)
-            for s in version.safety_evaluations]
+    return [Evidence(f"{s.suite}, recorded {'passed' if s.passed else 'failed'}"
+                     f"{_when(s.evaluated_at)}") for s in version.safety_evaluations]
 
 
 def _approvals(version: ModelVersion) -> list[Evidence]:
@@ -320,21 +333,20 @@ def _approvals(version: ModelVersion) -> list[Evidence]:
 
 
 def _canary(deployments: Sequence[Deployment]) -> list[Evidence]:
-    """The rollout history per endpoint: staged (first step below 100 %) is the canary."""
+    """The rollout history per endpoint, as recorded."""
     out = []
     for d in deployments:
         where = d.endpoint if d.environment == "production" else f"{d.endpoint} " \
             f"({d.environment})"
         now = number(d.traffic_percent)
         if not d.rollout:
-            out.append(Evidence(f"{where}: {now} %, no rollout history",
-                            False if d.environment == "production" else None))
+            out.append(Evidence(f"{where}: {now} %, no rollout history"))
             continue
-        steps = " → ".join(f"{number(s.traffic_percent)} %" for s in d.rollout)
+        steps = " → ".join(f"{number(s.traffic_percent)} % {compact_time(s.at)}"
+                           for s in d.rollout)
         if d.rollout[-1].traffic_percent != d.traffic_percent:
             steps += f", now {now} %"
-        staged = d.rollout[0].traffic_percent < 100
-        out.append(Evidence(f"{where}: {steps} from {compact_time(d.rollout[0].at)}", staged))
+        out.append(Evidence(f"{where}: {steps}"))
     return out
 
 
@@ -344,23 +356,36 @@ def _retirement(version: ModelVersion) -> list[Evidence]:
         return []
     reason = f": {r.reason}" if r.reason else ""
     out = [Evidence(f"retired {compact_time(r.retired_at)}{reason}")]
-    out.append(Evidence(f"record {r.record_uri}", True) if r.record_uri
-               else Evidence("no retirement record", False))
+    out.append(Evidence(f"record {r.record_uri}") if r.record_uri
+               else Evidence("no retirement record URI"))
     if r.retention_until:
         out.append(Evidence(f"retain until {compact_time(r.retention_until)}"))
     if r.artifacts_deleted_at:
         out.append(Evidence(f"artifacts deleted {compact_time(r.artifacts_deleted_at)}"))
     for cert in r.data_deletion_certificates:
         sets = ", ".join(f"{d.dataset}@{d.version}" for d in cert.datasets)
-        out.append(Evidence(f"deletion certificate {cert.id}" + (f" ({sets})" if sets else ""),
-                        True))
+        out.append(Evidence(f"deletion certificate {cert.id}" + (f" ({sets})" if sets else "")))
     return out
+
+
+def _status(version: ModelVersion, deployments: Sequence[Deployment]) -> str:
+    """Where the version stands, from the facts: serving, retired, or neither."""
+    serving = [d for d in deployments if d.traffic_percent > 0]
+    if serving:
+        return "in service on " + ", ".join(f"{d.endpoint} ({number(d.traffic_percent)} %)"
+                                            for d in serving)
+    if version.retirement is not None:
+        return "retired"
+    if deployments:
+        return "deployed with no traffic"
+    return "archived, not deployed" if version.stage == "archived" else "not deployed"
 
 
 class _Index:
     """Lookups shared by the sections, built once (a 1,000-version registry stays linear)."""
 
-    def __init__(self, result: ResultDocument, snapshot: LoadedSnapshot) -> None:
+    def __init__(self, result: ResultDocument, snapshot: LoadedSnapshot,
+                 rules: Sequence[RuleMeta]) -> None:
         self.model = snapshot.model
         self.by_resource: dict[tuple[str, str], list[Finding]] = {}
         for f in result.findings:
@@ -373,6 +398,7 @@ class _Index:
         for d in self.model.deployments:
             self.deployments_of.setdefault((d.model, d.version), []).append(d)
         self.checked = resources(snapshot.document)
+        self.lineage = LineageFindings(result.findings, rules)
 
     def findings_on(self, *keys: tuple[str, str]) -> list[Finding]:
         return [f for key in keys for f in self.by_resource.get(key, ())]
@@ -403,7 +429,7 @@ def _controls(rules: Sequence[RuleMeta], statuses: dict[str, RuleStatus]) -> lis
             for c in sorted(by_control, key=_natural)]
 
 
-def _endpoints(index: _Index, provenance_exempt: frozenset[str]) -> list[EndpointView]:
+def _endpoints(index: _Index) -> list[EndpointView]:
     on: dict[str, list[Deployment]] = {}
     for d in index.model.deployments:
         on.setdefault(d.endpoint, []).append(d)
@@ -415,7 +441,7 @@ def _endpoints(index: _Index, provenance_exempt: frozenset[str]) -> list[Endpoin
         for d in on[endpoint]:
             if d.traffic_percent <= 0:
                 continue
-            trace = trace_version(d, index.models, index.datasets, provenance_exempt)
+            trace = trace_version(d, index.models, index.datasets, index.lineage)
             related = index.findings_on(("deployment", trace.deployment),
                                         ("endpoint", endpoint),
                                         ("model_version", f"{d.model}@{d.version}"))
@@ -432,15 +458,20 @@ def _models(index: _Index) -> list[ModelView]:
     for model in index.model.models:
         rows = []
         for v in model.versions:
+            deployed = index.deployments_of.get((model.name, v.version), [])
+            about = index.findings_on(("model_version", f"{model.name}@{v.version}"), *[
+                ("deployment", f"{d.endpoint}/{d.model}@{d.version}") for d in deployed])
+            shown = {c for cats in CELLS.values() for c in cats}
             rows.append(VersionRow(
                 version=v.version, stage=v.stage, created_at=v.created_at,
                 created_by=v.created_by,
                 artifact_digest=v.artifact.digest if v.artifact else None,
                 evaluations=_evaluations(v), safety=_safety(v), approvals=_approvals(v),
-                canary=_canary(index.deployments_of.get((model.name, v.version), ())),
-                retirement=_retirement(v),
-                findings=_refs(index.findings_on(("model_version",
-                                                  f"{model.name}@{v.version}")))))
+                canary=_canary(deployed), retirement=_retirement(v),
+                findings=_refs(f for f in about if f.category not in shown),
+                marks={cell: _refs(f for f in about if f.category in cats)
+                       for cell, cats in CELLS.items()},
+                status=_status(v, deployed)))
         views.append(ModelView(model.name, model.owner, model.risk_tier, model.type,
                                model.description, rows,
                                _refs(index.findings_on(("model", model.name)))))
@@ -463,15 +494,10 @@ def _findings(result: ResultDocument) -> list[RuleFindings]:
 
 
 def build_context(result: ResultDocument, snapshot: LoadedSnapshot,
-                  rules: Sequence[RuleMeta], *, generated_at: datetime,
-                  provenance_exempt: frozenset[str] = frozenset()) -> ReportContext:
-    """The whole view model of one report.
-
-    provenance_exempt is the policy data lineage.provenance_exempt_types, so that the
-    inventory's "lineage missing" agrees with the lineage rules (agents and foundation
-    models are not asked for preprocessing or a training job).
-    """
-    index = _Index(result, snapshot)
+                  rules: Sequence[RuleMeta], *, generated_at: datetime) -> ReportContext:
+    """The whole view model of one report. The inventory's "lineage missing" and every
+    mark are the findings of the result: the report cannot disagree with a scan."""
+    index = _Index(result, snapshot, rules)
     registry = index.model.registry
     catalog = sorted(rules, key=lambda r: (CATEGORIES.index(r.category), _natural(r.id)))
     statuses = {r.id: _rule_status(r, index) for r in catalog}
@@ -500,7 +526,7 @@ def build_context(result: ResultDocument, snapshot: LoadedSnapshot,
         severities=[Count(k, s.by_severity.get(k, 0)) for k in SEVERITIES],
         categories=categories, chart_svg=category_chart(categories),
         controls=_controls(catalog, statuses),
-        endpoints=_endpoints(index, provenance_exempt),
+        endpoints=_endpoints(index),
         models=_models(index),
         findings=_findings(result),
         expired_waivers=list(result.waivers.expired) if result.waivers else [],

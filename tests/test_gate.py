@@ -108,7 +108,7 @@ def test_proposal_takes_its_share_and_others_keep_the_rest_in_proportion():
     new = out["deployments"][-1]
     assert new["monitoring"] == {"drift_detection": True}  # inherited from the largest
     assert new["rollout"] == [{"traffic_percent": 10, "at": "2026-11-21T08:00:00Z"}]
-    assert out["registry"]["captured_at"] == "2026-11-21T08:00:00Z"
+    assert out["registry"] == document["registry"]  # evidence ends at the capture
     assert document["deployments"][0]["traffic_percent"] == 60  # input untouched
 
 

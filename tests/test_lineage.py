@@ -25,7 +25,7 @@ def test_missing_lineage_is_said_plainly(cli):
               "card-credit-limit-prod")
     assert run.code == 1
     assert "card-credit-limit-model@1.2.0" in run.stdout
-    assert "MISSING: no training-data lineage recorded" in run.stdout
+    assert "MISSING: ALM-LIN-001: " in run.stdout and "no training-data lineage" in run.stdout
     assert "Lineage INCOMPLETE" in run.stdout
 
 

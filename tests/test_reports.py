@@ -167,7 +167,8 @@ def test_pdf_text_has_endpoints_dataset_digests_and_finding_rules(messy: Rendere
 
 def test_inventory_says_plainly_where_lineage_is_missing(pdf_text: str):
     text = squeeze(pdf_text)
-    assert "churn-predictor@2.0.0:notraining-datalineagerecorded" in text
+    # the gap is the lineage rule's finding on that deployment, with its rule id
+    assert "churn-predictor@2.0.0:ALM-LIN-001" in text and "whichhasnotraining-datalineage" in text
     assert "lineagemissing" in text.lower() and "lineagecomplete" in text.lower()
     # credit-risk-prod serves two versions: both are traced
     assert "credit-risk-scorer@1.2.0" in text and "credit-risk-scorer@1.1.0" in text
@@ -322,9 +323,8 @@ def test_pdf_rendering_of_the_hostile_sample_fetches_nothing(messy: Rendered):
                                   str(messy.waivers)).stdout)
     snapshot = FileSource(MESSY).load()
     policies = load_policies([], [])
-    exempt = frozenset(policies.data["almguard"]["config"]["lineage"]["provenance_exempt_types"])
     context = build_context(result, snapshot, tuple(policies.rules.values()),
-                            generated_at=parse_rfc3339(GENERATED_AT), provenance_exempt=exempt)
+                            generated_at=parse_rfc3339(GENERATED_AT))
     html = render_html(context)
     assert html == messy.html_text       # the CLI renders exactly this view model
     from checker.resources import templates_dir

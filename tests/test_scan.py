@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from checker.engines.embedded import EmbeddedEngine
 from checker.generate import FAULTS, generate
-from checker.partition import partition
+from checker.canonical import compact_json
+from checker.pipeline import Pipeline, Request
 from checker.results import ResultDocument
-from checker.scan import collect_findings, evaluate
 from checker.sources.file import load_snapshot_text
 
 
@@ -29,7 +29,7 @@ def engine(embedded_engine):
 
 def scan_document(document, policies, engine, **kw) -> ResultDocument:
     snap = load_snapshot_text(json.dumps(document), origin="gen.json", suffix=".json")
-    return evaluate(snap, policies, engine, **kw)
+    return Pipeline(policies, engine).scan(snap, Request(**kw))
 
 
 def test_generated_compliant_registry_has_no_findings(policies, engine):
@@ -48,10 +48,15 @@ def test_each_generated_fault_is_found_in_its_category(fault, policies, engine):
     assert {f.category for f in result.findings} == {category}
 
 
-def findings_of(document, policies, engine, batch_weight):
-    parts = partition(document, batch_weight=batch_weight)
-    outputs = engine.evaluate([json.dumps(p) for p in parts])
-    return [f.model_dump() for f in collect_findings(outputs, policies)], len(parts)
+def decision_in_parts(document, policies, engine, batch_weight):
+    pipeline = Pipeline(policies, engine)
+    parts = pipeline.parts(document, batch_weight=batch_weight)
+    return pipeline.decide(document["registry"], parts, Request()), len(parts)
+
+
+def whole_decision(document, engine):
+    """The decision of the whole snapshot as one input, as a bare OPA answers it."""
+    return engine.decide(compact_json(document))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -64,9 +69,10 @@ def test_partitioned_evaluation_equals_whole_evaluation(versions, share, seed,
         # two models behind one endpoint: the component must keep them together
         document["deployments"][1]["endpoint"] = document["deployments"][0]["endpoint"]
         document["deployments"][1]["traffic_percent"] = 50
-    whole, _ = findings_of(document, policies, engine, batch_weight=10**9)
-    split, parts = findings_of(document, policies, engine, batch_weight=1)
-    assert split == whole
+    split, parts = decision_in_parts(document, policies, engine, batch_weight=1)
+    merged, _ = decision_in_parts(document, policies, engine, batch_weight=10**9)
+    whole = whole_decision(document, engine)
+    assert split == merged == whole
     assert parts >= 1
 
 

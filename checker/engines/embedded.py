@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 
 from ..errors import EngineError, PolicyError
 from ..policyset import Module, PolicySet
-from .interface import QUERY, Engine, bounded_map, probe_input
+from .interface import PART, Engine, bounded_map
 
 os.environ.setdefault("RUST_BACKTRACE", "0")
 
@@ -57,16 +57,21 @@ def new_engine(modules: Sequence[Module], data: dict[str, Any]) -> Any:
     return engine
 
 
-def evaluate_one(engine: Any, text: str, query: str = QUERY) -> Any:
+def evaluate_one(engine: Any, text: str, query: str = PART) -> Any:
     engine.set_input_json(text)
     try:
         raw = engine.eval_query_as_json(query)
     except RuntimeError as exc:
         message, file, line = explain(exc)
         raise PolicyError(f"evaluation failed: {message}", file=file, line=line) from None
+    except BaseException as exc:  # a Rust panic (pyo3 PanicException), e.g. out of memory
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise EngineError(f"the embedded engine failed: {first}") from None
     result = json.loads(raw).get("result") or []
     if not result:
-        return {}
+        raise EngineError(f"{query} is undefined: the almguard policies are not loaded")
     return result[0]["expressions"][0]["value"]
 
 
@@ -79,8 +84,9 @@ def _init_worker(modules: tuple[Module, ...], data: dict[str, Any]) -> None:
     _worker_engine = new_engine(modules, data)
 
 
-def _work(text: str) -> Any:
-    return evaluate_one(_worker_engine, text)
+def _work(job: tuple[str, str]) -> Any:
+    query, text = job
+    return evaluate_one(_worker_engine, text, query)
 
 
 class EmbeddedEngine(Engine):
@@ -106,22 +112,23 @@ class EmbeddedEngine(Engine):
     def load(self, policies: PolicySet) -> None:
         self._policies = policies
         self._engine = new_engine(policies.modules, policies.data)
-        evaluate_one(self._engine, probe_input())  # surfaces unsafe vars, unknown functions
+        self.probe()  # surfaces unsafe vars, unknown functions, conflicts
 
-    def evaluate(self, inputs: Iterable[str]) -> list[Any]:
+    def evaluate(self, inputs: Iterable[str], query: str = PART) -> list[Any]:
         if self._engine is None or self._policies is None:
             raise EngineError("engine used before policies were loaded")
         stream = iter(inputs)
         head = list(islice(stream, self._threshold))
         if self._workers < 2 or len(head) < self._threshold:
-            return [evaluate_one(self._engine, text) for text in chain(head, stream)]
+            return [evaluate_one(self._engine, text, query) for text in chain(head, stream)]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self._workers, mp_context=get_context("spawn"),
                 initializer=_init_worker,
                 initargs=(self._policies.modules, self._policies.data))
         try:
-            return list(bounded_map(self._pool, _work, chain(head, stream),
+            return list(bounded_map(self._pool, _work,
+                                    ((query, text) for text in chain(head, stream)),
                                     window=2 * self._workers))
         except (PolicyError, EngineError):
             raise

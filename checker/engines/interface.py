@@ -1,8 +1,10 @@
 """The engine interface: load policies and data once, evaluate many inputs.
 
-Nothing above this interface knows which engine ran. An engine answers, for each input
-document (a snapshot or a partition of one, as JSON text), the value of
-``data.almguard.rules``: an object tree whose leaves are ``deny`` sets of findings.
+Nothing above this interface knows which engine ran. An engine answers a Rego query for
+each input document (JSON text): ``PART`` for each partition of a snapshot (its findings,
+input errors and resources), then ``DECISION`` once over the merged parts (the verdict,
+waivers applied, a gate's answer). Both are our policies' own documents; an engine only
+evaluates.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections import deque
 from concurrent.futures import Executor, Future
 from typing import Any, Callable, Iterable, Iterator
 
+from ..errors import EngineError
 from ..policyset import PolicySet
 
-QUERY = "data.almguard.rules"
+PART = "data.almguard.lib.decision.part"
+DECISION = "data.almguard.decision"
 
 
 class Engine(ABC):
@@ -32,9 +36,23 @@ class Engine(ABC):
         """Load modules and data, and check that every rule evaluates (raise PolicyError)."""
 
     @abstractmethod
-    def evaluate(self, inputs: Iterable[str]) -> list[Any]:
-        """Evaluate each JSON input (consumed lazily); return the value of
-        data.almguard.rules for each, in order."""
+    def evaluate(self, inputs: Iterable[str], query: str = PART) -> list[Any]:
+        """Evaluate the query for each JSON input (consumed lazily, possibly in parallel);
+        return its value for each, in order. An undefined query is an EngineError (the
+        policies are not loaded)."""
+
+    def decide(self, text: str) -> Any:
+        """The decision document for one JSON input."""
+        return self.evaluate([text], DECISION)[0]
+
+    def probe(self) -> None:
+        """Evaluate the decision of a minimal snapshot: EngineError or PolicyError if the
+        engine cannot (not reachable, policies missing or broken)."""
+        decision = self.decide(probe_input())
+        if not isinstance(decision, dict) or decision.get("errors") != [] or \
+                decision.get("summary", {}).get("verdict") != "pass":
+            raise EngineError(f"the policies give no valid decision for an empty snapshot "
+                              f"(got {str(decision)[:200]})")
 
     def close(self) -> None:
         """Release processes or connections."""

@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 from ..errors import EngineError, PolicyError
 from ..metadata import package_of
 from ..policyset import Module, PolicySet
-from .interface import QUERY, Engine, bounded_map, probe_input
+from .interface import PART, Engine, bounded_map
 
 try:
     import requests
@@ -259,12 +259,12 @@ class OpaEngine(Engine):
             raise EngineError(f"OPA server at {self.url} refused data at {path}: {detail}")
 
     def _probe(self) -> None:
-        self._query(probe_input())
+        self.probe()
 
-    def _query(self, text: str) -> Any:
+    def _query(self, text: str, query: str = PART) -> Any:
         body = '{"input":' + text + "}"
         try:
-            response = self._session().post(f"{self.url}/v1/data/{QUERY[5:].replace('.', '/')}",
+            response = self._session().post(f"{self.url}/v1/data/{query[5:].replace('.', '/')}",
                                             data=body.encode("utf-8"),
                                             headers={"Content-Type": "application/json"},
                                             timeout=self._timeout)
@@ -288,15 +288,16 @@ class OpaEngine(Engine):
                               f"{response.status_code} {payload.get('message', '')}".strip())
         result = response.json().get("result")
         if result is None:
-            raise EngineError(f"OPA server at {self.url} has no almguard rules loaded "
-                              f"({QUERY} is undefined)")
+            raise EngineError(f"OPA server at {self.url} has no almguard policies loaded "
+                              f"({query} is undefined)")
         return result
 
-    def evaluate(self, inputs: Iterable[str]) -> list[Any]:
+    def evaluate(self, inputs: Iterable[str], query: str = PART) -> list[Any]:
         if self._workers < 2:
-            return [self._query(text) for text in inputs]
+            return [self._query(text, query) for text in inputs]
         with ThreadPoolExecutor(max_workers=self._workers) as pool:
-            return list(bounded_map(pool, self._query, inputs, window=2 * self._workers))
+            return list(bounded_map(pool, lambda text: self._query(text, query), inputs,
+                                    window=2 * self._workers))
 
     def close(self) -> None:
         self._client.close_connection()

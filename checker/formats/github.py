@@ -35,9 +35,12 @@ class GithubFormat(Formatter):
                 line = lines.get((f.resource.kind, f.resource.id))
                 if line:
                     props.append(f"line={line}")
+            level, note = LEVEL[f.severity], ""
+            if result.gate is not None and not f.blocking:   # a gate's non-blocking finding
+                level, note = "notice", "not blocking this deployment (unrelated registry debt): "
             props.append(f"title={_prop(f'{f.rule_id} {f.title}')}")
-            out.append(f"::{LEVEL[f.severity]} {','.join(props)}::"
-                       f"{_data(f'{f.resource.kind} {f.resource.id}: {f.message}. {f.remediation}')}")
+            out.append(f"::{level} {','.join(props)}::"
+                       f"{_data(f'{note}{f.resource.kind} {f.resource.id}: {f.message}. {f.remediation}')}")
         s = result.summary
         verdict = result.gate.decision if result.gate else s.verdict
         out.append(f"::notice title=almguard::{_data(f'{verdict}: {s.findings} findings, {s.waived} waived')}")

@@ -43,10 +43,18 @@ class JunitFormat(Formatter):
                     counts["tests"] += 1
                     findings = found.get((kind, ident), [])
                     active = [f for f in findings if not f.waived]
-                    if active:
+                    unrelated = [f for f in active if result.gate is not None and not f.blocking]
+                    if unrelated and len(unrelated) == len(active):
+                        # a gate's finding that does not decide it: reported, not failed
+                        counts["skipped"] += 1
+                        ET.SubElement(case, "skipped", message=(
+                            "not blocking this deployment (unrelated registry debt): "
+                            + "; ".join(f.message for f in unrelated)))
+                    elif active:
                         counts["failures"] += 1
+                        blocking = [f for f in active if f not in unrelated]
                         failure = ET.SubElement(case, "failure", type=rule.severity,
-                                                message="; ".join(f.message for f in active))
+                                                message="; ".join(f.message for f in blocking))
                         failure.text = f"{rule.title}\nRemediation: {rule.remediation}"
                     elif findings:
                         counts["skipped"] += 1

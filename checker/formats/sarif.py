@@ -23,6 +23,8 @@ LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note
 # GitHub code scanning sorts and labels by this (0.1-10; >=9 critical, >=7 high, >=4 medium).
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 INFORMATION_URI = "https://pypi.org/project/almguard/"
+# How a gate's output labels findings that do not decide it.
+UNRELATED = "waived, or unrelated registry debt: not about the proposed deployment"
 
 
 def artifact_uri(origin: str) -> str:
@@ -76,15 +78,21 @@ class SarifFormat(Formatter):
                 if line:
                     physical["region"] = {"startLine": line}
                 location["physicalLocation"] = physical
+            level, text = LEVEL[finding.severity], f"{finding.message}. {finding.remediation}"
+            if result.gate is not None and not finding.blocking:   # a gate's non-blocking finding
+                level = "note"
+                text = f"Does not block this deployment ({UNRELATED}). {text}"
             entry: dict[str, Any] = {
                 "ruleId": finding.rule_id,
                 "ruleIndex": index[finding.rule_id],
-                "level": LEVEL[finding.severity],
-                "message": {"text": f"{finding.message}. {finding.remediation}"},
+                "level": level,
+                "message": {"text": text},
                 "locations": [location],
                 "partialFingerprints": {"almguardFinding/v1": fingerprint(finding)},
                 "properties": {"resource": finding.resource.model_dump(),
-                               "category": finding.category, "severity": finding.severity},
+                               "category": finding.category, "severity": finding.severity,
+                               **({} if finding.blocking is None
+                                  else {"blocking": finding.blocking})},
             }
             if finding.waived and finding.waiver is not None:
                 entry["suppressions"] = [{
@@ -103,7 +111,8 @@ class SarifFormat(Formatter):
             "properties": {"snapshot": result.snapshot.model_dump(),
                            "policies": result.policies.model_dump(),
                            "engine": result.engine.model_dump(),
-                           "verdict": result.summary.verdict},
+                           "verdict": result.summary.verdict,
+                           **({"decision": result.gate.decision} if result.gate else {})},
         }
         if uri:
             run["artifacts"] = [{"location": {"uri": uri}}]

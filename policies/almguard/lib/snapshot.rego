@@ -113,3 +113,23 @@ dataset_ref_id(ref) := sprintf("%s@%s", [ref.dataset, ref.version])
 # The risk tier that decides a model's thresholds. A model without a recorded tier is held to
 # the strictest one ("high"): an unknown risk must not lower the bar (fail closed).
 effective_tier(model) := object.get(model, "risk_tier", "high")
+
+# The ids (name@version) of every dataset a model version references: its training and
+# evaluation data, the datasets of its evaluations and of its data deletion certificates.
+version_dataset_refs(version) := {concat("@", [ref.dataset, ref.version]) |
+	some ref in _version_refs(version)
+}
+
+_version_refs(version) := array.concat(
+	array.concat(
+		object.get(version, ["lineage", "training_data"], []),
+		object.get(version, ["lineage", "evaluation_data"], []),
+	),
+	array.concat(
+		[evaluation.dataset | some evaluation in object.get(version, "evaluations", []); evaluation.dataset],
+		[ref |
+			some certificate in object.get(version, ["retirement", "data_deletion_certificates"], [])
+			some ref in object.get(certificate, "datasets", [])
+		],
+	),
+)

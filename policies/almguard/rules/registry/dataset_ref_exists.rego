@@ -10,6 +10,7 @@
 #   id: ALM-REG-009
 #   severity: high
 #   category: registry
+#   lineage_evidence: true
 #   remediation: >-
 #     Register the referenced dataset version (with its digest) in the registry, or correct
 #     the reference to name the dataset version actually used.

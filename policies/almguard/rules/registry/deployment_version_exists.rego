@@ -9,6 +9,7 @@
 #   id: ALM-REG-008
 #   severity: critical
 #   category: registry
+#   lineage_evidence: true
 #   remediation: >-
 #     Register the served model version in the registry (with its lineage and evaluations),
 #     or correct the deployment record to name the version actually served.

@@ -1,0 +1,181 @@
+"""The one orchestration: snapshot -> partitions -> engine -> data.almguard.decision -> result.
+
+Every command that judges a registry (scan, gate, report, lineage) and the service go
+through a Pipeline (pip-audit's Auditor is the model). Python loads, partitions, calls the
+engine and turns the decision into the result document; whether anything passes is decided
+only in Rego:
+
+1. each partition of the snapshot is evaluated as ``data.almguard.lib.decision.part``
+   (its findings, input errors, resources checked, and what a proposal is about) —
+   in parallel for large registries;
+2. the parts are merged by ``data.almguard.decision`` (the same document a platform team's
+   OPA answers for a whole snapshot): findings joined to the catalog, waivers applied by the
+   snapshot's clock, the summary and verdict, a gate's allow or deny.
+
+A gate applies its proposal to a copy of the snapshot first (gate.apply_proposal), so the
+rules judge the deployment as it would be; nothing is patched afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from . import __version__
+from .canonical import compact_json
+from .engines.interface import Engine
+from .errors import DecisionError, EngineError
+from .partition import Components, partition
+from .policyset import PolicySet
+from .results import (EngineInfo, PoliciesInfo, Proposal, ResultDocument, SnapshotInfo, Tool,
+                      result_from_decision)
+from .sources.interface import LoadedSnapshot
+from .waivers import WaiverSet
+
+Part = dict[str, Any]
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What is asked besides the snapshot: the failure threshold, the waivers, and for a
+    service deciding today on an older capture, the time waivers expire by."""
+
+    fail_on: str = "low"
+    waivers: WaiverSet | None = None
+    waivers_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The parts of a snapshot as it is (no proposal), kept for gates on the same snapshot
+    and policies: a gate re-evaluates only what its proposal can change (see
+    partition.Components.neighbourhood) and takes every other finding from here — the same
+    decision as evaluating everything, in milliseconds on a large registry."""
+
+    snapshot_digest: str
+    policies_digest: str
+    parts: tuple[Part, ...]
+    components: Components = field(repr=False)
+
+
+class Pipeline:
+    """Policies and an engine that has loaded them; evaluates snapshots into results."""
+
+    def __init__(self, policies: PolicySet, engine: Engine) -> None:
+        self.policies = policies
+        self.engine = engine
+
+    # --- the two engine steps ------------------------------------------------------------
+
+    def parts(self, document: dict[str, Any], proposal: Proposal | None = None,
+              *, batch_weight: int = 2000) -> list[Part]:
+        """Phase 1: every partition of the document, evaluated."""
+        wanted = proposal.model_dump() if proposal is not None else None
+
+        def requests() -> Iterator[str]:
+            for sub in partition(document, batch_weight=batch_weight):
+                body: dict[str, Any] = {"snapshot": sub}
+                if wanted is not None:
+                    body["proposal"] = wanted
+                yield compact_json(body)
+
+        return self._checked(self.engine.evaluate(requests()))
+
+    def decide(self, registry: dict[str, Any], parts: Sequence[Part], request: Request,
+               proposal: Proposal | None = None) -> dict[str, Any]:
+        """Phase 2: the decision over the merged parts. Input errors raise DecisionError."""
+        body: dict[str, Any] = {"parts": list(parts), "registry": registry,
+                                "fail_on": request.fail_on}
+        if request.waivers is not None:
+            body["waivers"] = request.waivers.entries
+        if request.waivers_at is not None:
+            body["waivers_at"] = request.waivers_at
+        if proposal is not None:
+            body["proposal"] = proposal.model_dump()
+        decision = self.engine.decide(compact_json(body))
+        if not isinstance(decision, dict) or "summary" not in decision:
+            raise EngineError("the engine gave no decision document (are these almguard's "
+                              "policies?)")
+        errors = decision.get("errors") or []
+        if errors:
+            raise DecisionError(errors, waivers=request.waivers)
+        return decision
+
+    @staticmethod
+    def _checked(parts: list[Any]) -> list[Part]:
+        for part in parts:
+            if not isinstance(part, dict) or not isinstance(part.get("findings"), list):
+                raise EngineError("the engine gave a malformed partition result (are these "
+                                  "almguard's policies?)")
+        return parts
+
+    # --- what the commands call ----------------------------------------------------------
+
+    def result(self, snapshot: LoadedSnapshot, decision: dict[str, Any]) -> ResultDocument:
+        registry = snapshot.document["registry"]
+        return result_from_decision(
+            decision,
+            tool=Tool(name="almguard", version=__version__),
+            engine=EngineInfo(name=self.engine.name, version=self.engine.version()),
+            snapshot=SnapshotInfo(registry=registry["name"],
+                                  captured_at=registry["captured_at"], digest=snapshot.digest),
+            policies=PoliciesInfo(revision=self.policies.revision,
+                                  digest=self.policies.digest))
+
+    def scan(self, snapshot: LoadedSnapshot, request: Request = Request(),
+             baseline: Baseline | None = None) -> ResultDocument:
+        """Every rule over the snapshot (in partitions): the result document."""
+        parts = list(baseline.parts) if self._fits(baseline, snapshot) and baseline else \
+            self.parts(snapshot.document)
+        return self.result(snapshot, self.decide(snapshot.document["registry"], parts,
+                                                 request))
+
+    def baseline(self, snapshot: LoadedSnapshot) -> Baseline:
+        return Baseline(snapshot.digest, self.policies.digest,
+                        tuple(self.parts(snapshot.document)), Components(snapshot.document))
+
+    def gate(self, snapshot: LoadedSnapshot, proposal: Proposal,
+             settings: dict[str, Any] | None = None, request: Request = Request(),
+             baseline: Baseline | None = None) -> ResultDocument:
+        """The proposal applied to a copy of the snapshot, every rule evaluated, and the
+        decision's gate: allow or deny. The result names the snapshot as loaded (its digest
+        and clock); the proposal, which fully determines the what-if, is in the gate block.
+        With a baseline of the same snapshot and policies, only the proposal's
+        neighbourhood is evaluated again; the decision is the same."""
+        from .gate import apply_proposal
+        document = apply_proposal(snapshot.document, proposal, settings)
+        if baseline is not None and self._fits(baseline, snapshot):
+            parts = self._incremental(baseline, document, proposal)
+        else:
+            parts = self.parts(document, proposal)
+        decision = self.decide(document["registry"], parts, request, proposal)
+        return self.result(snapshot, decision)
+
+    def _fits(self, baseline: Baseline | None, snapshot: LoadedSnapshot) -> bool:
+        return (baseline is not None and baseline.snapshot_digest == snapshot.digest
+                and baseline.policies_digest == self.policies.digest)
+
+    def _incremental(self, baseline: Baseline, document: dict[str, Any],
+                     proposal: Proposal) -> list[Part]:
+        """The baseline's parts without what the proposal can affect, plus the affected
+        neighbourhood evaluated afresh with the proposal in place."""
+        sub, affected = baseline.components.neighbourhood(document, proposal.model,
+                                                          proposal.endpoint)
+        fresh = self.parts(sub, proposal, batch_weight=10**9)
+        kept = [_restricted(part, affected, keep=False) for part in baseline.parts]
+        return kept + [_restricted(part, affected, keep=True) for part in fresh]
+
+
+def _restricted(part: Part, affected: set[Key], *, keep: bool) -> Part:
+    """A part's findings and resources inside (keep) or outside the affected resources."""
+    def inside(kind: str, ident: str) -> bool:
+        return ((kind, ident) in affected) == keep
+
+    return {
+        **part,
+        "findings": [f for f in part["findings"]
+                     if inside(f["resource"]["kind"], f["resource"]["id"])],
+        "resources": {kind: [i for i in ids if inside(kind, i)]
+                      for kind, ids in (part.get("resources") or {}).items()},
+    }

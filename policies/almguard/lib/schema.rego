@@ -1,0 +1,389 @@
+# METADATA
+# title: The snapshot-v1 shape, checked where the rules run
+# description: >-
+#   errors is the set of places where the input is not a snapshot-v1 document: a missing
+#   or zone-less time, a wrong type, an unknown or null field, an unknown schema_version,
+#   two entries with one id. almguard's loader refuses such documents before evaluation;
+#   this check makes a bare OPA (or conftest) answer the same way instead of evaluating
+#   rules on a document they were not written for, where a rule body that does not match
+#   would silently drop its finding. The decision evaluates no rule when errors is not
+#   empty. Each error is {"path": "models[0].versions[1].version", "message": "..."}.
+package almguard.lib.schema
+
+import rego.v1
+
+# A set of errors as a list: unknown fields first (a typo explains the "missing" error
+# beside it), then by path and message.
+ordered(errors) := [entry[3] |
+	some entry in sort([[_priority(e.message), e.path, e.message, e] | some e in errors])
+]
+
+_priority("unknown field") := 0
+
+_priority(message) := 1 if message != "unknown field"
+
+_time := "time"
+
+_string := "string"
+
+_bool := "bool"
+
+_number := "number"
+
+_percent := "percent"
+
+_tags := "tags"
+
+_list := "list"
+
+_object := "object"
+
+# Every entity of snapshot-v1: its fields and their types, and which are required.
+_specs := {
+	"document": {
+		"fields": {"schema_version": "schema_version", "registry": _object, "datasets": _list, "models": _list, "deployments": _list},
+		"required": {"schema_version", "registry"},
+	},
+	"registry": {
+		"fields": {"name": _string, "captured_at": _time, "source": _string, "organization": _string, "tags": _tags},
+		"required": {"name", "captured_at"},
+	},
+	"dataset": {
+		"fields": {
+			"name": _string, "version": _string, "uri": _string, "digest": _string,
+			"created_at": _time, "created_by": _string, "personal_data": _bool,
+			"retention_until": _time, "deleted_at": _time, "deletion_certificate": _object, "tags": _tags,
+		},
+		"required": {"name", "version"},
+	},
+	"deletion_certificate": {
+		"fields": {"id": _string, "issued_at": _time, "issued_by": _string, "method": _string},
+		"required": {"id"},
+	},
+	"ref": {"fields": {"dataset": _string, "version": _string}, "required": {"dataset", "version"}},
+	"model": {
+		"fields": {
+			"name": _string, "owner": _string, "risk_tier": "risk_tier", "type": "model_type",
+			"description": _string, "versions": _list, "tags": _tags,
+		},
+		"required": {"name"},
+	},
+	"version": {
+		"fields": {
+			"version": _string, "stage": "stage", "created_at": _time, "created_by": _string,
+			"artifact": _object, "config_artifacts": _list, "lineage": _object, "evaluations": _list,
+			"safety_evaluations": _list, "bias_assessments": _list, "approvals": _list,
+			"retirement": _object, "tags": _tags,
+		},
+		"required": {"version"},
+	},
+	"artifact": {"fields": {"uri": _string, "digest": _string}, "required": set()},
+	"config_artifact": {"fields": {"kind": "config_kind", "uri": _string, "digest": _string}, "required": {"kind"}},
+	"lineage": {
+		"fields": {
+			"training_data": _list, "evaluation_data": _list, "preprocessing": _list,
+			"training_job": _object, "base_model": _object,
+		},
+		"required": set(),
+	},
+	"step": {"fields": {"name": _string, "code_ref": _string, "digest": _string}, "required": {"name"}},
+	"training_job": {"fields": {"id": _string, "code_ref": _string, "environment": _string}, "required": set()},
+	"base_model": {"fields": {"name": _string, "version": _string}, "required": {"name"}},
+	"evaluation": {
+		"fields": {
+			"metric": _string, "value": _number, "threshold": _number, "higher_is_better": _bool,
+			"dataset": _object, "evaluated_at": _time,
+		},
+		"required": {"metric", "value"},
+	},
+	"safety_evaluation": {
+		"fields": {"suite": _string, "passed": _bool, "evaluated_at": _time, "report_uri": _string},
+		"required": {"suite", "passed"},
+	},
+	"bias_assessment": {"fields": {"method": _string, "passed": _bool, "evaluated_at": _time}, "required": {"method", "passed"}},
+	"approval": {"fields": {"stage": "stage", "approved_by": _string, "approved_at": _time}, "required": {"stage", "approved_by", "approved_at"}},
+	"retirement": {
+		"fields": {
+			"retired_at": _time, "reason": _string, "record_uri": _string, "retention_until": _time,
+			"artifacts_deleted_at": _time, "data_deletion_certificates": _list,
+		},
+		"required": {"retired_at"},
+	},
+	"data_deletion_certificate": {"fields": {"id": _string, "issued_at": _time, "datasets": _list}, "required": {"id"}},
+	"deployment": {
+		"fields": {
+			"endpoint": _string, "model": _string, "version": _string, "environment": "environment",
+			"traffic_percent": _percent, "deployed_at": _time, "deployed_by": _string,
+			"content_safety": _object, "monitoring": _object, "rollout": _list, "tags": _tags,
+		},
+		"required": {"endpoint", "model", "version", "environment", "traffic_percent"},
+	},
+	"content_safety": {"fields": {"enabled": _bool, "filters": "strings"}, "required": {"enabled"}},
+	"monitoring": {
+		"fields": {"baseline_metrics": "numbers", "alert_thresholds": "numbers", "drift_detection": _bool},
+		"required": set(),
+	},
+	"rollout_step": {"fields": {"traffic_percent": _percent, "at": _time}, "required": {"traffic_percent", "at"}},
+}
+
+_enums := {
+	"stage": {"development", "evaluation", "staging", "production", "archived", "retired"},
+	"environment": {"development", "staging", "production"},
+	"risk_tier": {"high", "limited", "minimal"},
+	"model_type": {"custom", "fine_tuned", "agent", "foundation"},
+	"config_kind": {"prompt_template", "rag_config", "hyperparameters", "safety_filter", "deployment_config"},
+}
+
+# What a value of each type must be, in words (the message of a type error).
+_expected := {
+	"string": "a string",
+	"time": "an RFC 3339 time with a zone, such as 2026-11-20T08:00:00Z",
+	"bool": "true or false",
+	"number": "a number",
+	"percent": "a number from 0 to 100",
+	"tags": "a mapping of strings to strings",
+	"list": "a list",
+	"object": "a mapping",
+	"strings": "a list of strings",
+	"numbers": "a mapping of names to numbers",
+	"schema_version": "the integer 1 (this almguard reads snapshot-v1)",
+}
+
+_fits("string", value) if is_string(value)
+
+_fits("time", value) if data.almguard.lib.time.valid(value)
+
+_fits("bool", value) if is_boolean(value)
+
+_fits("number", value) if is_number(value)
+
+_fits("percent", value) if {
+	is_number(value)
+	value >= 0
+	value <= 100
+}
+
+_fits("tags", value) if {
+	is_object(value)
+	every k, v in value {
+		is_string(k)
+		is_string(v)
+	}
+}
+
+_fits("list", value) if is_array(value)
+
+_fits("object", value) if is_object(value)
+
+_fits("strings", value) if {
+	is_array(value)
+	every v in value {
+		is_string(v)
+	}
+}
+
+_fits("numbers", value) if {
+	is_object(value)
+	every v in value {
+		is_number(v)
+	}
+}
+
+_fits("schema_version", value) if {
+	is_number(value)
+	value == 1
+}
+
+_fits(kind, value) if {
+	is_string(value)
+	value in _enums[kind]
+}
+
+_describe(kind) := _expected[kind]
+
+_describe(kind) := concat(" ", ["one of", concat(", ", sort(_enums[kind]))]) if _enums[kind]
+
+# The errors of one mapping against one spec: not a mapping, unknown, null, missing or
+# mistyped fields. Nested mappings and lists are checked by the rules below.
+shape_errors(value, spec, path) := {{"path": path, "message": "must be a mapping"}} if {
+	not is_object(value)
+} else := errors if {
+	fields := _specs[spec].fields
+	unknown := {{"path": _join(path, key), "message": "unknown field"} |
+		some key, _ in value
+		not fields[key]
+	}
+	nulls := {{"path": _join(path, key), "message": "null is not allowed: leave the key out"} |
+		some key, field in value
+		field == null
+		fields[key]
+	}
+	missing := {{"path": _join(path, key), "message": "required field missing"} |
+		some key in _specs[spec].required
+		not key in object.keys(value)
+	}
+	mistyped := {{"path": _join(path, key), "message": concat(" ", ["must be", _describe(kind)])} |
+		some key, field in value
+		field != null
+		kind := fields[key]
+		not _fits(kind, field)
+	}
+	errors := ((unknown | nulls) | missing) | mistyped
+}
+
+_join("", key) := key
+
+_join(path, key) := concat(".", [path, key]) if path != ""
+
+_index(path, i) := sprintf("%s[%d]", [path, i])
+
+# The list at obj[key], if it is one (a non-list was reported by shape_errors).
+_items(obj, key) := value if {
+	is_object(obj)
+	value := object.get(obj, key, [])
+	is_array(value)
+} else := []
+
+# The mapping at obj[key], if it is one.
+_child(obj, key) := value if {
+	is_object(obj)
+	value := object.get(obj, key, null)
+	is_object(value)
+}
+
+# The errors of every element of obj[key] (a list) against a spec.
+_list_errors(obj, key, spec, path) := {e |
+	some i, item in _items(obj, key)
+	some e in shape_errors(item, spec, _index(_join(path, key), i))
+}
+
+errors contains error if {
+	not is_object(input)
+	error := {"path": "", "message": "a snapshot is a mapping with schema_version, registry, datasets, models and deployments"}
+}
+
+errors contains error if {
+	is_object(input)
+	some error in shape_errors(input, "document", "")
+}
+
+errors contains error if {
+	some error in shape_errors(input.registry, "registry", "registry")
+}
+
+errors contains error if {
+	some i, dataset in _items(input, "datasets")
+	path := _index("datasets", i)
+	some error in (shape_errors(dataset, "dataset", path) | _child_errors(dataset, "deletion_certificate", path))
+}
+
+errors contains error if {
+	some i, model in _items(input, "models")
+	some error in shape_errors(model, "model", _index("models", i))
+}
+
+errors contains error if {
+	some i, model in _items(input, "models")
+	some j, version in _items(model, "versions")
+	some error in _version_errors(version, sprintf("models[%d].versions[%d]", [i, j]))
+}
+
+errors contains error if {
+	some i, deployment in _items(input, "deployments")
+	some error in _deployment_errors(deployment, _index("deployments", i))
+}
+
+errors contains error if {
+	some error in _duplicates
+}
+
+_child_errors(obj, key, path) := _child_spec_errors(obj, key, key, path)
+
+_child_spec_errors(obj, key, spec, path) := shape_errors(value, spec, _join(path, key)) if {
+	value := _child(obj, key)
+} else := set()
+
+_version_errors(version, path) := shape_errors(version, "version", path) if {
+	not is_object(version)
+} else := errors if {
+	lineage := object.get(version, "lineage", {})
+	lineage_path := _join(path, "lineage")
+	retirement := object.get(version, "retirement", {})
+	retirement_path := _join(path, "retirement")
+	nested := ({e |
+		some e in shape_errors(version, "version", path)
+	} | {e |
+		some key in ["artifact", "lineage", "retirement"]
+		some e in _child_errors(version, key, path)
+	}) | {e |
+		some [key, spec] in [
+			["config_artifacts", "config_artifact"], ["evaluations", "evaluation"],
+			["safety_evaluations", "safety_evaluation"], ["bias_assessments", "bias_assessment"],
+			["approvals", "approval"],
+		]
+		some e in _list_errors(version, key, spec, path)
+	}
+	deeper := (({e |
+		is_object(lineage)
+		some [key, spec] in [["training_data", "ref"], ["evaluation_data", "ref"], ["preprocessing", "step"]]
+		some e in _list_errors(lineage, key, spec, lineage_path)
+	} | {e |
+		is_object(lineage)
+		some key in ["training_job", "base_model"]
+		some e in _child_errors(lineage, key, lineage_path)
+	}) | {e |
+		some i, evaluation in _items(version, "evaluations")
+		some e in _child_spec_errors(evaluation, "dataset", "ref", _index(_join(path, "evaluations"), i))
+	}) | {e |
+		is_object(retirement)
+		some i, certificate in _items(retirement, "data_deletion_certificates")
+		certificate_path := _index(_join(retirement_path, "data_deletion_certificates"), i)
+		some e in (shape_errors(certificate, "data_deletion_certificate", certificate_path) | _list_errors(certificate, "datasets", "ref", certificate_path))
+	}
+	errors := nested | deeper
+}
+
+_deployment_errors(deployment, path) := ((shape_errors(deployment, "deployment", path) | _child_errors(deployment, "content_safety", path)) | _child_errors(deployment, "monitoring", path)) | _list_errors(deployment, "rollout", "rollout_step", path)
+
+# Two entries with one id make the snapshot ambiguous (and the rules' indexes conflict).
+# Linear: the ids of each kind are sorted, and the first repeated id is named with the
+# position of its second entry.
+_duplicates contains error if {
+	some kind, entries in _keyed
+	ids := [id | some [id, _] in entries]
+	count(ids) != count({id | some id in ids})
+	sorted := sort(ids)
+	repeats := [id | some k, id in sorted; k > 0; sorted[k - 1] == id]
+	id := repeats[0]
+	paths := [path | some [x, path] in entries; x == id]
+	error := {"path": paths[1], "message": sprintf("duplicate %s %q: each must appear once", [kind, id])}
+}
+
+# [id, path] of every identified entry whose id fields are strings (others are type errors).
+_keyed := {
+	"dataset version": [[concat("@", [d.name, d.version]), _index("datasets", i)] |
+		some i, d in _items(input, "datasets")
+		_strings(d, ["name", "version"])
+	],
+	"model": [[m.name, _index("models", i)] |
+		some i, m in _items(input, "models")
+		_strings(m, ["name"])
+	],
+	"model version": [[concat("@", [m.name, v.version]), sprintf("models[%d].versions[%d]", [i, j])] |
+		some i, m in _items(input, "models")
+		_strings(m, ["name"])
+		some j, v in _items(m, "versions")
+		_strings(v, ["version"])
+	],
+	"deployment": [[sprintf("%s/%s@%s", [d.endpoint, d.model, d.version]), _index("deployments", i)] |
+		some i, d in _items(input, "deployments")
+		_strings(d, ["endpoint", "model", "version"])
+	],
+}
+
+_strings(obj, keys) if {
+	is_object(obj)
+	every key in keys {
+		is_string(object.get(obj, key, null))
+	}
+}
