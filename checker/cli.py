@@ -14,7 +14,7 @@ from typing import Sequence
 
 from . import __version__
 from .engines import ENGINES, Engine, make_engine
-from .bundle import build_bundle
+from .bundle import build_bundle, write_conftest
 from .canonical import compact_json
 from .errors import AlmguardError, DecisionError, UsageError
 from .formats import FORMATS
@@ -174,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
                                   "bundle that `opa run --server --bundle FILE` serves as is.")
     build.add_argument("--output", "-o", type=Path, default=Path("almguard-bundle.tar.gz"),
                        metavar="FILE", help="default: almguard-bundle.tar.gz")
+    build.add_argument("--waivers", type=Path, metavar="FILE",
+                       help="waiver file to serve as data.almguard.waivers")
+    build.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
+                       help="the decision's default fail_on (default: low)")
+    build.add_argument("--conftest", type=Path, metavar="DIR",
+                       help="instead of a bundle, write the policies, data and conftest's "
+                       "entrypoint into DIR (new or empty) for `conftest test SNAPSHOT "
+                       "--policy DIR --data DIR`")
     _policy_args(build)
 
     imp = sub.add_parser("import", help="write a snapshot from a registry's exports")
@@ -441,8 +449,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
-    policies = _policies(args)
-    data = build_bundle(policies)
+    policies = load_policies(args.policies, args.data, fail_on=args.fail_on)
+    waivers = load_waivers(args.waivers) if args.waivers else None
+    if args.conftest is not None:
+        count = write_conftest(policies, args.conftest, waivers)
+        print(f"almguard: wrote {count} files to {args.conftest} (revision "
+              f"{policies.revision}); run: conftest test SNAPSHOT --policy {args.conftest} "
+              f"--data {args.conftest}", file=sys.stderr)
+        return 0
+    data = build_bundle(policies, waivers)
     _write_bytes(data, args.output)
     print(f"almguard: wrote {args.output} (revision {policies.revision}, policy digest "
           f"{policies.digest})", file=sys.stderr)

@@ -100,7 +100,8 @@ def catalog(rules: Iterable[RuleMeta]) -> dict[str, Any]:
 
 
 def load_policies(extra_dirs: list[Path] | None = None, data_files: list[Path] | None = None,
-                  *, include_bundled: bool = True, limits: Limits | None = None) -> PolicySet:
+                  *, include_bundled: bool = True, limits: Limits | None = None,
+                  fail_on: str | None = None) -> PolicySet:
     """Collect modules, tests, rule metadata and data from the policy directories."""
     limits = limits or Limits()
     roots = ([policies_dir()] if include_bundled else []) + list(extra_dirs or [])
@@ -147,6 +148,9 @@ def load_policies(extra_dirs: list[Path] | None = None, data_files: list[Path] |
         if not isinstance(value, dict):
             raise PolicyError("a data file must hold a mapping", file=str(data_file))
         _merge(data, value, check=CONFIG_PATH, where=str(data_file))
+    if fail_on is not None:
+        data.setdefault("almguard", {}).setdefault("config", {}).setdefault(
+            "decision", {})["fail_on"] = fail_on
     data.setdefault("almguard", {})["catalog"] = catalog(rules.values())
     digest = digest_of({"modules": sorted(digest_parts), "data": data})
     custom = bool(extra_dirs) or bool(data_files)

@@ -18,3 +18,8 @@ def policies_dir() -> Path:
 
 def templates_dir() -> Path:
     return _packaged("templates", _HERE.parent / "reports")
+
+
+def conftest_dir() -> Path:
+    """The conftest entrypoint (package main), written beside the policies for conftest."""
+    return _packaged("conftest", _HERE)

@@ -5,7 +5,9 @@ set -euo pipefail
 CONFTEST_VERSION="${CONFTEST_VERSION:-0.71.1}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.bin"
-if [ -x "$bin/conftest" ] && "$bin/conftest" --version 2>/dev/null | grep -q "Conftest: $CONFTEST_VERSION"; then
+# (go install stamps the binary with its module version; `conftest --version` says "dev")
+if [ -x "$bin/conftest" ] && go version -m "$bin/conftest" 2>/dev/null \
+        | grep -Eq "^\s+mod\s+github.com/open-policy-agent/conftest\s+v$CONFTEST_VERSION\b"; then
     echo "conftest $CONFTEST_VERSION already in $bin"
     exit 0
 fi
@@ -13,4 +15,4 @@ command -v go >/dev/null || { echo "install-conftest: Go is required to build co
 mkdir -p "$bin"
 echo "building conftest $CONFTEST_VERSION with $(go version) (takes a few minutes)..."
 GOBIN="$bin" GOFLAGS=-mod=mod CGO_ENABLED=0 go install "github.com/open-policy-agent/conftest@v$CONFTEST_VERSION"
-"$bin/conftest" --version | head -1
+go version -m "$bin/conftest" | grep -E "^\s+mod"

@@ -132,7 +132,7 @@ _merge_errors contains {"path": "registry", "message": "must be the snapshot's r
 	not data.almguard.lib.time.valid(object.get(object.get(input, "registry", {}), "captured_at", null))
 }
 
-_merge_errors contains {"path": "parts", "message": sprintf("finding of unknown rule %q", [finding.rule_id])} if {
+_merge_errors contains {"path": "parts", "message": sprintf("finding of unknown rule '%s'", [finding.rule_id])} if {
 	form == "parts"
 	some p in _parts
 	some finding in object.get(p, "findings", [])
@@ -258,7 +258,7 @@ _relevant := {[kind, id] | some p in _parts; some [kind, id] in object.get(p, "r
 # and every dataset the version references.
 relevant(_, null) := []
 
-relevant(snapshot, proposal) := [] if {
+relevant(_, proposal) := [] if {
 	proposal != null
 	not _named(proposal)
 }

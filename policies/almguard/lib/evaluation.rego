@@ -33,10 +33,10 @@ deciding_evaluations(evaluations) := latest if {
 		has_time(evaluation, "evaluated_at")
 	]
 	count(dated) > 0
-	last := max({time.parse_rfc3339_ns(evaluation.evaluated_at) | some evaluation in dated})
+	last := max({data.almguard.lib.time.ns(evaluation.evaluated_at) | some evaluation in dated})
 	latest := [evaluation |
 		some evaluation in dated
-		time.parse_rfc3339_ns(evaluation.evaluated_at) == last
+		data.almguard.lib.time.ns(evaluation.evaluated_at) == last
 	]
 }
 

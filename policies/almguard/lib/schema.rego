@@ -356,7 +356,7 @@ _duplicates contains error if {
 	repeats := [id | some k, id in sorted; k > 0; sorted[k - 1] == id]
 	id := repeats[0]
 	paths := [path | some [x, path] in entries; x == id]
-	error := {"path": paths[1], "message": sprintf("duplicate %s %q: each must appear once", [kind, id])}
+	error := {"path": paths[1], "message": sprintf("duplicate %s '%s': each must appear once", [kind, id])}
 }
 
 # [id, path] of every identified entry whose id fields are strings (others are type errors).

@@ -14,7 +14,7 @@ package almguard.lib.snapshot
 import rego.v1
 
 # The snapshot's own clock: every time-based rule measures against it, never the wall clock.
-now_ns := time.parse_rfc3339_ns(input.registry.captured_at)
+now_ns := data.almguard.lib.time.ns(input.registry.captured_at)
 
 # Model versions by canonical id (name@version), with their model, effective stage and
 # effective risk tier (effective_tier(model), inlined: computed once per version here).

@@ -65,7 +65,7 @@ _text_error(_, value) := "must not be blank" if {
 	regex.match(_blank, value)
 }
 
-_text_error("rule_id", value) := sprintf("unknown rule %q (almguard rules lists the catalog)", [value]) if {
+_text_error("rule_id", value) := sprintf("unknown rule '%s' (almguard rules lists the catalog)", [value]) if {
 	is_string(value)
 	not regex.match(_blank, value)
 	not data.almguard.catalog.rules[value]

@@ -46,7 +46,7 @@ _finding(id, serving) := {
 	"resource": {"kind": "deployment", "id": id},
 	"message": sprintf("Deployment '%s' has no production approval dated at or before its deployed_at", [id]),
 } if {
-	deployed_ns := time.parse_rfc3339_ns(serving.deployment.deployed_at)
+	deployed_ns := data.almguard.lib.time.ns(serving.deployment.deployed_at)
 	every approved_ns in data.almguard.lib.approval.approval_times(serving.entry.version, "production") {
 		approved_ns > deployed_ns
 	}

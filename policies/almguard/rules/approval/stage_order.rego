@@ -39,7 +39,7 @@ deny contains finding if {
 	some approval in approvals
 	approval.stage == stage
 	some prerequisite in prerequisites
-	earlier := {time.parse_rfc3339_ns(other.approved_at) | some other in approvals; other.stage == prerequisite}
+	earlier := {data.almguard.lib.time.ns(other.approved_at) | some other in approvals; other.stage == prerequisite}
 	finding := _approval_finding(id, approval, prerequisite, earlier)
 }
 
@@ -57,7 +57,7 @@ deny contains finding if {
 _approval_finding(id, approval, prerequisite, earlier) := _missing(id, approval.stage, prerequisite) if {
 	count(earlier) == 0
 } else := finding if {
-	min(earlier) > time.parse_rfc3339_ns(approval.approved_at)
+	min(earlier) > data.almguard.lib.time.ns(approval.approved_at)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf("Version '%s' was approved for '%s' before it was approved for '%s'", [id, approval.stage, prerequisite]),

@@ -30,7 +30,7 @@ import data.almguard.lib.snapshot
 deny contains finding if {
 	some id, serving in snapshot.serving_deployments
 	data.almguard.lib.evaluation.has_time(serving.deployment, "deployed_at")
-	deployed_ns := time.parse_rfc3339_ns(serving.deployment.deployed_at)
+	deployed_ns := data.almguard.lib.time.ns(serving.deployment.deployed_at)
 	late := {requirement.metric |
 		some requirement in data.almguard.lib.evaluation.required_metrics(serving.entry.tier)
 		evaluations := data.almguard.lib.evaluation.evaluations_of(serving.entry.version, requirement.metric)
@@ -50,5 +50,5 @@ deny contains finding if {
 _evaluated_by(evaluations, deployed_ns) if {
 	some evaluation in evaluations
 	data.almguard.lib.evaluation.has_time(evaluation, "evaluated_at")
-	time.parse_rfc3339_ns(evaluation.evaluated_at) <= deployed_ns
+	data.almguard.lib.time.ns(evaluation.evaluated_at) <= deployed_ns
 }

@@ -34,7 +34,7 @@ deny contains finding if {
 	some dataset_id in links[vid].training
 	deleted_at := object.get(datasets[dataset_id], "deleted_at", null)
 	is_string(deleted_at)
-	time.parse_rfc3339_ns(deleted_at) <= snapshot.now_ns
+	data.almguard.lib.time.ns(deleted_at) <= snapshot.now_ns
 	finding := {
 		"resource": {"kind": "model_version", "id": vid},
 		"message": sprintf("Model version '%s' serves traffic but its training dataset version '%s' was deleted at %s", [vid, dataset_id, deleted_at]),

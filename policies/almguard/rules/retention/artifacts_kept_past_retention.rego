@@ -35,8 +35,8 @@ deny contains finding if {
 	retirement := retired.retirement
 	not retirement.artifacts_deleted_at
 	tier := retired.entry.tier
-	minimum_end := time.parse_rfc3339_ns(retirement.retired_at) + (config.min_retention_days[tier] * 86400000000000)
-	end := max([time.parse_rfc3339_ns(retirement.retention_until), minimum_end])
+	minimum_end := data.almguard.lib.time.ns(retirement.retired_at) + (config.min_retention_days[tier] * 86400000000000)
+	end := max([data.almguard.lib.time.ns(retirement.retention_until), minimum_end])
 	grace_days := config.artifact_grace_days[tier]
 	now_ns > end + (grace_days * 86400000000000)
 	finding := {

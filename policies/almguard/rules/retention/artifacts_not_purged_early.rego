@@ -27,7 +27,7 @@ import data.almguard.lib.snapshot
 deny contains finding if {
 	some id, retired in snapshot.retirements
 	retirement := retired.retirement
-	time.parse_rfc3339_ns(retirement.artifacts_deleted_at) < time.parse_rfc3339_ns(retirement.retention_until)
+	data.almguard.lib.time.ns(retirement.artifacts_deleted_at) < data.almguard.lib.time.ns(retirement.retention_until)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(

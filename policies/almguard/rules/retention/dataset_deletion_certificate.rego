@@ -27,7 +27,7 @@ import data.almguard.lib.snapshot
 deny contains finding if {
 	some dataset in object.get(input, "datasets", [])
 	dataset.personal_data == true
-	time.parse_rfc3339_ns(dataset.deleted_at) <= snapshot.now_ns
+	data.almguard.lib.time.ns(dataset.deleted_at) <= snapshot.now_ns
 	object.get(dataset, "deletion_certificate", {}) == {}
 	id := sprintf("%s@%s", [dataset.name, dataset.version])
 	finding := {

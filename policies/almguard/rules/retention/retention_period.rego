@@ -38,7 +38,7 @@ deny contains finding if {
 	retirement := retired.retirement
 	tier := retired.entry.tier
 	days := min_retention_days[tier]
-	period := time.parse_rfc3339_ns(retirement.retention_until) - time.parse_rfc3339_ns(retirement.retired_at)
+	period := data.almguard.lib.time.ns(retirement.retention_until) - data.almguard.lib.time.ns(retirement.retired_at)
 	period < days * 86400000000000
 	finding := {
 		"resource": {"kind": "model_version", "id": id},

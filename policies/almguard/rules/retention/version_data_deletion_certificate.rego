@@ -34,7 +34,7 @@ deny contains finding if {
 	some dataset_id in links[id].training
 	dataset := datasets[dataset_id]
 	dataset.personal_data == true
-	time.parse_rfc3339_ns(dataset.deleted_at) <= snapshot.now_ns
+	data.almguard.lib.time.ns(dataset.deleted_at) <= snapshot.now_ns
 	not dataset_id in _certified(snapshot.versions_by_id[id].version)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},

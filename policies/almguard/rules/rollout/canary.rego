@@ -8,7 +8,8 @@
 #   full rollout does not count); it lasts from its `at` until the next rollout entry. A history
 #   that ends at a canary step does not explain the current share above it, so it fails. Each
 #   step is measured on its own: a step of exactly the minimum duration passes, one second less
-#   fails. A deployment above the share without any rollout history fails. The check is about the model version, so the
+#   fails. Time after the snapshot's clock does not count: a step ends at the capture at the
+#   latest. A deployment above the share without any rollout history fails. The check is about the model version, so the
 #   first deployment on a brand-new endpoint needs a canary too. Deployments at or below the
 #   share, outside production, or naming a version the registry does not have (the registry
 #   rule's business) are not judged.
@@ -60,8 +61,12 @@ _has_canary(rollout, max_percent, min_ns) if {
 	step.traffic_percent > 0
 	step.traffic_percent <= max_percent
 	not _above_share_before(rollout, i, max_percent)
-	time.parse_rfc3339_ns(rollout[i + 1].at) - time.parse_rfc3339_ns(step.at) >= min_ns
+	_end_ns(rollout[i + 1].at) - data.almguard.lib.time.ns(step.at) >= min_ns
 }
+
+# A step ends when the next entry starts, and no later than the snapshot's clock: evidence
+# ends at the capture (a step recorded in the future has not lasted yet).
+_end_ns(next_at) := min([data.almguard.lib.time.ns(next_at), data.almguard.lib.snapshot.now_ns])
 
 # The rollout went above the canary share at some step before step i.
 _above_share_before(rollout, i, max_percent) if {

@@ -38,5 +38,5 @@ deny contains finding if {
 _out_of_service(entry, inactive_stages) := entry.stage if {
 	entry.stage in inactive_stages
 } else := "retired" if {
-	time.parse_rfc3339_ns(entry.version.retirement.retired_at) <= snapshot.now_ns
+	data.almguard.lib.time.ns(entry.version.retirement.retired_at) <= snapshot.now_ns
 }

@@ -103,5 +103,5 @@ _counts(evaluation, deployment) if {
 	evaluation.passed == true
 	data.almguard.lib.safety.has_time(deployment, "deployed_at")
 	data.almguard.lib.safety.has_time(evaluation, "evaluated_at")
-	time.parse_rfc3339_ns(evaluation.evaluated_at) <= time.parse_rfc3339_ns(deployment.deployed_at)
+	data.almguard.lib.time.ns(evaluation.evaluated_at) <= data.almguard.lib.time.ns(deployment.deployed_at)
 }
