@@ -128,3 +128,15 @@ def embedded_engine(bundled_policies):
     with EmbeddedEngine(workers=1) as engine:
         engine.load(bundled_policies)
         yield engine
+
+
+@pytest.fixture(scope="session")
+def conftest_binary() -> str:
+    local = ROOT / ".bin" / "conftest"
+    found = str(local) if local.exists() else shutil.which("conftest")
+    if found is None:
+        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
+            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but no conftest (run "
+                        "scripts/install-conftest.sh)")
+        pytest.skip("no conftest binary: run scripts/install-conftest.sh (CI requires it)")
+    return found

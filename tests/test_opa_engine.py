@@ -21,18 +21,31 @@ from checker.engines.opa import OpaEngine
 from checker.errors import SnapshotError
 from checker.generate import FAULTS, generate
 from checker.policyset import load_policies
-from checker.scan import evaluate
+from checker.bundle import build_bundle, write_conftest
+from checker.pipeline import Pipeline
 from checker.sources.file import FileSource, load_snapshot_text
 from conftest import ROOT, SAMPLE_SNAPSHOTS, SAMPLES
 from mutations import mutate
 
 FAULT_DIR = ROOT / "tests" / "faults"
-COMPARED: list[str] = []
+FAULT_SNAPSHOTS = sorted(p for p in FAULT_DIR.glob("*.yaml") if p.name != "expected.yaml")
 
 
 @pytest.fixture(scope="module")
 def policies():
     return load_policies()
+
+
+@pytest.fixture(scope="module")
+def bundle_server(opa, policies, tmp_path_factory):
+    """A bare OPA serving `almguard bundle build`, as a platform team runs it."""
+    path = tmp_path_factory.mktemp("bundle") / "almguard.tar.gz"
+    path.write_bytes(build_bundle(policies))
+    proc, url = start_opa(opa, "--bundle", str(path))
+    session = requests.Session()
+    yield lambda document: session.post(f"{url}/v1/data/almguard/decision",
+                                        json={"input": document}, timeout=60).json()["result"]
+    stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -44,52 +57,116 @@ def engines(opa, policies):
         yield embedded, server
 
 
-def assert_same(snapshot, policies, engines, label: str) -> None:
+def assert_same(snapshot, policies, engines, bundle_server, label: str) -> None:
+    """The scan on regorus, the scan through an OPA server, and a bare OPA serving the
+    bundle asked for data.almguard.decision with the snapshot as input: one answer."""
     embedded, server = engines
-    a = evaluate(snapshot, policies, embedded)
-    b = evaluate(snapshot, policies, server)
+    a = Pipeline(policies, embedded).scan(snapshot)
+    b = Pipeline(policies, server).scan(snapshot)
     assert a.engine.name == "regorus" and b.engine.name == "opa"
     same_a = a.model_copy(update={"engine": b.engine}).to_json()
     if same_a != b.to_json():
         pytest.fail(f"engines disagree on {label}\nsnapshot:\n{json.dumps(snapshot.document)}\n"
                     f"regorus: {[f.model_dump() for f in a.findings]}\n"
                     f"opa:     {[f.model_dump() for f in b.findings]}")
-    COMPARED.append(label)
+    bare = bundle_server(snapshot.document)
+    assert bare["errors"] == [], label
+    mine = json.loads(a.to_json())
+    assert bare["findings"] == mine["findings"], f"bare OPA disagrees on {label}"
+    assert bare["summary"] == mine["summary"], f"bare OPA disagrees on {label}"
+    assert bare["allow"] == (a.exit_code == 0)
 
 
-@pytest.mark.parametrize("path", SAMPLE_SNAPSHOTS + sorted(
-    p for p in FAULT_DIR.glob("*.yaml") if p.name != "expected.yaml"), ids=lambda p: p.name)
-def test_engines_agree_on_samples_and_single_faults(path: Path, policies, engines):
-    assert_same(FileSource(path).load(), policies, engines, path.name)
+@pytest.mark.parametrize("path", SAMPLE_SNAPSHOTS + FAULT_SNAPSHOTS, ids=lambda p: p.name)
+def test_engines_agree_on_samples_and_single_faults(path: Path, policies, engines,
+                                                     bundle_server):
+    assert_same(FileSource(path).load(), policies, engines, bundle_server, path.name)
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_engines_agree_on_generated_faults(fault, policies, engines):
+def test_engines_agree_on_generated_faults(fault, policies, engines, bundle_server):
     document = generate(10, violations=0.0, seed=1)
     model = document["models"][0]
     FAULTS[fault](model, model["versions"][1], document["deployments"][0])
     snap = load_snapshot_text(json.dumps(document), origin=fault, suffix=".json")
-    assert_same(snap, policies, engines, f"fault {fault}")
+    assert_same(snap, policies, engines, bundle_server, f"fault {fault}")
 
 
-@settings(max_examples=int(os.environ.get("ALMGUARD_DIFF_EXAMPLES", "200")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(1, 24),
-       share=st.floats(0, 1))
-def test_engines_agree_on_generated_snapshots(data, seed, versions, share, policies, engines):
-    document = generate(versions, violations=share, seed=seed, versions_per_model=4)
-    mutate(document, data)
-    try:
-        snap = load_snapshot_text(json.dumps(document), origin="generated", suffix=".json")
-    except SnapshotError:
-        assume(False)
-    assert_same(snap, policies, engines, f"generated seed={seed}")
+EXAMPLES = int(os.environ.get("ALMGUARD_DIFF_EXAMPLES", "200"))
 
 
-def test_number_of_compared_snapshots_is_reported(record_figure):
-    record_figure(f"Engine agreement: {len(COMPARED)} snapshots compared, regorus vs OPA, "
-                  "zero differences")
-    assert len(COMPARED) >= 30
+def test_engines_agree_on_generated_snapshots(policies, engines, bundle_server,
+                                              record_figure):
+    compared: list[int] = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(1, 24),
+           share=st.floats(0, 1))
+    def check(data, seed, versions, share):
+        document = generate(versions, violations=share, seed=seed, versions_per_model=4)
+        mutate(document, data)
+        try:
+            snap = load_snapshot_text(json.dumps(document), origin="generated", suffix=".json")
+        except SnapshotError:
+            assume(False)
+        assert_same(snap, policies, engines, bundle_server, f"generated seed={seed}")
+        compared.append(seed)
+
+    check()
+    record_figure(f"Engine agreement: {len(compared)} generated snapshots (plus every sample "
+                  f"and single fault) compared: regorus, an OPA server and a bare OPA serving "
+                  "the bundle, zero differences")
+    assert len(compared) >= EXAMPLES // 2
+
+
+def test_malformed_input_gives_errors_on_a_bare_opa_never_fewer_findings(bundle_server):
+    document = FileSource(SAMPLES / "messy.yaml").load().document
+    for broken in (
+        {**document, "registry": {"name": "r"}},                       # no clock
+        {**document, "deployments": {"a": document["deployments"][0]}},
+        {**document, "schema_version": 2},
+        {**document, "registry": {**document["registry"],
+                                  "captured_at": "2026-11-20T08:00:00"}},
+        {**document, "models": [{**document["models"][0],
+                                 "versions": [{**document["models"][0]["versions"][0],
+                                               "version": 3}]}]},
+    ):
+        decision = bundle_server(broken)
+        assert decision["errors"] and decision["findings"] == []
+        assert decision["summary"]["verdict"] == "error" and decision["allow"] is False
+
+
+def test_conftest_reports_every_finding(conftest_binary, policies, tmp_path: Path):
+    """conftest with `almguard bundle build --conftest DIR`: one deny or warn per finding,
+    starting with its rule id; input errors are denies."""
+    directory = tmp_path / "policy"
+    write_conftest(policies, directory)
+    with EmbeddedEngine(workers=1) as embedded:
+        embedded.load(policies)
+        for path in SAMPLE_SNAPSHOTS + FAULT_SNAPSHOTS:
+            snapshot = FileSource(path).load()
+            result = Pipeline(policies, embedded).scan(snapshot)
+            document = tmp_path / f"{path.stem}.json"
+            document.write_text(json.dumps(snapshot.document))
+            proc = subprocess.run([conftest_binary, "test", str(document), "--policy",
+                                   str(directory), "--data", str(directory), "--output",
+                                   "json", "--no-color"], capture_output=True, text=True,
+                                  timeout=120)
+            report = json.loads(proc.stdout)[0]
+            denies = [m["msg"] for m in report.get("failures") or []]
+            warns = [m["msg"] for m in report.get("warnings") or []]
+            expected_deny = sorted(f.rule_id for f in result.findings if f.blocking)
+            expected_warn = sorted(f.rule_id for f in result.findings if not f.blocking)
+            assert sorted(m.split()[0] for m in denies) == expected_deny, path.name
+            assert sorted(m.split()[0] for m in warns) == expected_warn, path.name
+            assert (proc.returncode == 0) == (result.exit_code == 0), path.name
+        broken = tmp_path / "broken.json"
+        broken.write_text(json.dumps({"schema_version": 1, "registry": {"name": "r"}}))
+        proc = subprocess.run([conftest_binary, "test", str(broken), "--policy",
+                               str(directory), "--data", str(directory), "--no-color"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1 and "ALM-INPUT registry.captured_at" in proc.stdout
 
 
 # -- servers started by the tests ------------------------------------------------------------
