@@ -8,9 +8,11 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from checker.canonical import compact_json
 from checker.errors import SnapshotError
-from checker.gate import make_baseline, make_proposal, run_gate
+from checker.gate import apply_proposal, make_proposal
 from checker.generate import generate
+from checker.pipeline import Pipeline
 from checker.partition import neighbourhood
 from checker.sources.file import load_snapshot_text
 from mutations import mutate
@@ -32,12 +34,14 @@ def _proposal(document: dict, data):
     model = data.draw(st.sampled_from(document["models"]))
     version = data.draw(st.sampled_from([v["version"] for v in model["versions"]] + ["9.9.9"]))
     endpoints = sorted({d["endpoint"] for d in document["deployments"]}) + ["new-endpoint"]
-    later = data.draw(st.booleans()) and data.draw(st.booleans())
+    # at the capture, or within the allowed clock skew after it
+    at = data.draw(st.sampled_from([None, document["registry"]["captured_at"].replace(
+        ":00Z", ":00+00:00"), "2026-11-20T08:04:00Z"]))
     return make_proposal(
         model["name"], version, data.draw(st.sampled_from(endpoints)),
         environment=data.draw(st.sampled_from([None, "production"])),
         traffic=data.draw(st.sampled_from([5.0, 10.0, 50.0, 100.0])),
-        at="2031-01-01T00:00:00Z" if later else None, document=document)
+        at=at, document=document)
 
 
 @settings(max_examples=200, deadline=None,
@@ -55,10 +59,15 @@ def test_gate_with_baseline_equals_full_evaluation(data, seed, versions, share,
     except SnapshotError:
         assume(False)
     proposal = _proposal(snapshot.document, data)
-    full = run_gate(snapshot, proposal, policies, engine)
-    fast = run_gate(snapshot, proposal, policies, engine,
-                    baseline=make_baseline(snapshot, policies, engine))
+    pipeline = Pipeline(policies, engine)
+    full = pipeline.gate(snapshot, proposal)
+    fast = pipeline.gate(snapshot, proposal, baseline=pipeline.baseline(snapshot))
     assert fast.to_json() == full.to_json()
+    # and a bare decision request with the what-if snapshot as one input agrees
+    what_if = apply_proposal(snapshot.document, proposal)
+    bare = engine.decide(compact_json({"snapshot": what_if, "proposal": proposal.model_dump()}))
+    assert bare["gate"] == json.loads(full.to_json())["gate"]
+    assert bare["findings"] == json.loads(full.to_json())["findings"]
 
 
 def test_neighbourhood_follows_shared_datasets_but_claims_only_its_component():

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any
 
 from ..canonical import digest_of, gc_paused
-from ..documents import without_nulls
+from ..documents import format_path, lone_surrogate, without_nulls
 from ..errors import SnapshotError
-from ..snapshot import ShapeError, Snapshot, check_shape
+from ..snapshot import ShapeError, Snapshot, check_shape, integer_text
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,7 @@ class SnapshotSource(ABC):
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
-    out = ""
-    for step in loc:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out
+    return format_path(loc)
 
 
 _MESSAGES = {
@@ -58,12 +56,25 @@ def _describe(error: Any) -> str:
         return _MESSAGES[kind]
     if kind == "literal_error" and error["loc"] == ("schema_version",):
         return f"unsupported schema_version {error['input']!r}: this almguard reads version 1"
-    msg = str(error["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+    if kind == "finite_number":
+        return ("number is not finite: infinite, NaN, or beyond the range of an IEEE 754 "
+                "double (about ±1.8e308; 1e400 overflows)")
+    msg = str(error["msg"]).removeprefix("Value error, ")
     if kind in ("string_type",) and isinstance(error.get("input"), (int, float, bool)):
-        msg += f" (got {error['input']!r}: quote it in YAML)"
+        msg += f" (got {shown(error['input'])}: quote it in YAML)"
     return msg[0].lower() + msg[1:] if msg else kind
+
+
+def shown(value: Any) -> str:
+    """A scalar as the document would write it (true, 1.0, 'text'), kept short."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int) and abs(value) >= 10**40:
+        return f"an integer {integer_text(value)}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def validate(document: Any, *, origin: str, text: str | None,
@@ -79,9 +90,14 @@ def validate(document: Any, *, origin: str, text: str | None,
                             "models and deployments", file=origin)
     if "schema_version" not in document:
         raise SnapshotError("schema_version missing (expected 1)", file=origin)
-    if document["schema_version"] != 1 or isinstance(document["schema_version"], bool):
-        raise SnapshotError(f"unsupported schema_version {document['schema_version']!r}: this "
-                            "almguard reads version 1", file=origin, path="schema_version")
+    version = document["schema_version"]
+    if type(version) is not int or version != 1:
+        # exactly the integer 1: 1.0 and true equal 1 in Python but digest differently
+        problem = (f"must be the integer 1, not {shown(version)}"
+                   if version == 1 else
+                   f"unsupported schema_version {shown(version)}: this almguard reads version 1")
+        raise SnapshotError(problem, file=origin, path="schema_version",
+                            line=line_of(("schema_version",)) if line_of else None)
     try:
         with gc_paused():
             check_shape(document)
@@ -99,8 +115,19 @@ def validate(document: Any, *, origin: str, text: str | None,
     if has_nulls:
         with gc_paused():
             document = without_nulls(document)
-    return LoadedSnapshot(document=document, digest=digest_of(document),
-                          origin=origin, text=text)
+    try:
+        digest = digest_of(document)
+    except TypeError as exc:  # orjson: a lone surrogate from a source that is not a text
+        found = lone_surrogate(document)
+        if found is None:
+            raise SnapshotError(f"cannot be written as canonical JSON: {exc}",
+                                file=origin) from None
+        loc = found.path
+        raise SnapshotError(f"{'key' if found.in_key else 'string'} holds a lone UTF-16 "
+                            f"surrogate \\u{found.code:04x}, which is no Unicode character",
+                            file=origin, line=line_of(loc) if line_of else None,
+                            path=format_loc(loc)) from None
+    return LoadedSnapshot(document=document, digest=digest, origin=origin, text=text)
 
 
 def _check_unique(document: dict[str, Any], origin: str, line_of: Any) -> None:
