@@ -159,7 +159,14 @@ def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(seeded: TestC
     assert page.status_code == 200 and "Scan #5" in page.text and "viewer" in page.text
     # the cookie is for reading only: it never authorizes a write
     assert seeded.post("/v1/scans", content=b"{}").status_code == 401
-    out = seeded.get("/logout", follow_redirects=False)
+    # every page logs out with a form (POST); GET /logout only shows that form
+    assert re.search(r'<form method="post" action="/logout" class="logout">', page.text)
+    assert 'href="/logout"' not in page.text
+    confirm = seeded.get("/logout", follow_redirects=False)
+    assert confirm.status_code == 200 and "set-cookie" not in confirm.headers
+    assert '<form method="post" action="/logout"' in confirm.text and "viewer" in confirm.text
+    assert seeded.get("/scans/5").status_code == 200          # still logged in
+    out = seeded.post("/logout", follow_redirects=False)
     assert out.status_code == 303 and 'almguard_session=""' in out.headers["set-cookie"]
     seeded.cookies.clear()
     assert seeded.get("/", follow_redirects=False).status_code == 303
@@ -204,6 +211,46 @@ def test_login_redirects_only_to_this_site_and_refuses_other_origins(seeded: Tes
     answer = seeded.post("/login", content=f"token={VIEWER}", follow_redirects=False,
                          headers={**form, "Sec-Fetch-Site": "cross-site"})
     assert answer.status_code == 403 and "set-cookie" not in answer.headers
+
+
+def log_in(client: TestClient) -> str:
+    answer = client.post("/login", content=f"token={VIEWER}", follow_redirects=False,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 303, answer.text
+    return answer.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+OTHER_SITES = [{"Origin": "https://evil.example"}, {"Origin": "null"},
+               {"Origin": "http://testserver.evil.example"},
+               {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+               {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"}]
+
+
+def test_forms_posted_from_another_site_are_refused(seeded: TestClient):
+    for headers in OTHER_SITES:                          # login CSRF
+        answer = seeded.post("/login", content=f"token={VIEWER}", follow_redirects=False,
+                             headers={**FORM, **headers})
+        assert answer.status_code == 403, headers
+        assert "set-cookie" not in answer.headers and "another site" in answer.text
+        assert answer.headers["content-security-policy"] == \
+            dashboard.SECURITY_HEADERS["Content-Security-Policy"]
+    session = log_in(seeded)
+    for headers in OTHER_SITES:                          # a forced logout
+        answer = seeded.post("/logout", follow_redirects=False, headers=headers)
+        assert answer.status_code == 403 and "set-cookie" not in answer.headers, headers
+    assert seeded.cookies.get("almguard_session") == session
+    assert seeded.get("/", follow_redirects=False).status_code == 200  # still logged in
+    # from this site (or from no browser page at all) the forms work
+    for headers in ({"Origin": "http://testserver"}, {"Sec-Fetch-Site": "same-origin"},
+                    {"Origin": "https://testserver", "Sec-Fetch-Site": "same-origin"}, {}):
+        seeded.cookies.set("almguard_session", log_in(seeded))
+        out = seeded.post("/logout", follow_redirects=False, headers=headers)
+        assert out.status_code == 303 and 'almguard_session=""' in out.headers["set-cookie"]
+        answer = seeded.post("/login", content=f"token={VIEWER}", follow_redirects=False,
+                             headers={**FORM, **headers})
+        assert answer.status_code == 303, headers
+    seeded.cookies.clear()
 
 
 def test_anonymous_reading_when_the_config_allows_it(make_client):
@@ -540,3 +587,33 @@ def test_browser_report_download_link_returns_a_pdf(page: Any, live: Live):
     assert answer.status == 200
     assert answer.headers["content-type"] == "application/pdf"
     assert answer.body().startswith(b"%PDF-")
+
+
+@pytest.mark.slow
+def test_browser_report_is_styled_under_its_policy_and_logout_is_a_form(browser: Any,
+                                                                        live: Live):
+    tab = new_page(browser)
+    refused: list[str] = []
+    tab.on("console", lambda message: refused.append(message.text)
+           if "Content Security Policy" in message.text else None)
+    try:
+        tab.goto(live.service.url + "/login")
+        tab.fill("#token", VIEWER)
+        with tab.expect_navigation():
+            tab.click("button[type=submit]")
+        answer = tab.goto(live.service.url + "/v1/scans/2/report.html")
+        assert answer is not None and answer.status == 200
+        assert "style-src 'sha256-" in answer.headers["content-security-policy"]
+        # the inline stylesheet applies (its hash is allowed): report.css colours the h1
+        assert tab.eval_on_selector("h1", "h => getComputedStyle(h).color") == \
+            "rgb(16, 42, 67)"
+        tab.goto(live.service.url + "/logout")            # GET: only the form
+        assert tab.context.cookies() and tab.url.endswith("/logout")
+        tab.goto(live.service.url + "/")
+        with tab.expect_navigation():
+            tab.click("nav form.logout button")
+        assert tab.url == live.service.url + "/login"
+        assert tab.context.cookies() == []
+        assert refused == []
+    finally:
+        tab.context.close()

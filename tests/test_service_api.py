@@ -8,8 +8,11 @@ CLI prints JSON: a stored scan's report.json is `almguard scan --format json`, a
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import hashlib
 import json
+import re
 import shutil
 import threading
 import time
@@ -28,6 +31,7 @@ from checker.service.api import create_app
 from checker.service.config import ConfigError, ServiceConfig, load_config
 from checker.service.scheduler import RunInProgress, Scheduler
 from checker.service.service import Service
+from checker.sources.file import FileSource
 from conftest import MINIMAL, SAMPLES, run_cli
 from service_support import TOKENS, auth, read_document, secret, service_config, wait_until
 
@@ -237,6 +241,28 @@ def test_reports_are_the_clis_json_and_valid_sarif_html_pdf(api: Api):
     assert api.get("/v1/scans/424242/report.json").status_code == 404
 
 
+def test_the_html_report_carries_the_dashboards_security_headers(api: Api):
+    scan = api.scan(AUDIT)
+    html = api.get(f"/v1/scans/{scan['id']}/report.html")
+    assert html.status_code == 200
+    assert html.headers["x-content-type-options"] == "nosniff"
+    assert html.headers["x-frame-options"] == "DENY"
+    assert html.headers["referrer-policy"] == "same-origin"
+    policy = dict(part.strip().split(" ", 1)
+                  for part in html.headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'none'" and "script-src" not in policy
+    assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
+    assert policy["form-action"] == "'none'"
+    # the report's one inline stylesheet, and only it, by its hash
+    styles = re.findall(r"<style>(.*?)</style>", html.text, re.S)
+    assert len(styles) == 1 and "<script" not in html.text
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+    assert policy["style-src"] == f"'sha256-{digest}'"
+    for kind in ("json", "sarif", "pdf"):
+        other = api.get(f"/v1/scans/{scan['id']}/report.{kind}")
+        assert other.headers["x-content-type-options"] == "nosniff", kind
+
+
 # --- diffs ---------------------------------------------------------------------------------
 
 def changed_messy() -> dict[str, Any]:
@@ -318,7 +344,7 @@ GATES: dict[str, tuple[Path, dict[str, Any]]] = {
                                                  "deployed_by": "alice@contoso.com"}}),
     "staging-canary": (MESSY, {"model": "credit-risk-scorer", "version": "1.2.0",
                                "endpoint": "credit-risk-canary", "environment": "staging",
-                               "traffic_percent": 5, "at": "2026-11-21T00:00:00Z"}),
+                               "traffic_percent": 5, "at": "2026-11-20T09:03:00+01:00"}),
 }
 EXPECTED_DECISION = {"allow": "allow", "deny": "deny", "deny-settings": "deny",
                      "staging-canary": "deny"}
@@ -407,7 +433,7 @@ class BrokenEngine(Engine):
     def load(self, policies: Any) -> None:
         pass
 
-    def evaluate(self, inputs: Any) -> list[Any]:
+    def evaluate(self, inputs: Any, *query: Any) -> list[Any]:
         raise EngineError("policy engine unreachable: connection refused")
 
 
@@ -443,6 +469,142 @@ def test_gate_fails_closed_when_the_evaluator_is_gone(database_url: str):
         assert response.status_code >= 500
         assert "almguard-decision" not in response.headers
         assert "allow" not in response.text
+
+
+class ForgetfulEngine(Engine):
+    """A real engine that can lose its policies, as an OPA server restarted empty does:
+    after forget() every evaluation raises EngineError until the policies are loaded
+    again."""
+
+    def __init__(self, real: Engine) -> None:
+        self.real = real
+        self.name = real.name
+        self.loaded = True
+        self.loads = 0
+
+    def forget(self) -> None:
+        self.loaded = False
+
+    def version(self) -> str:
+        return self.real.version()
+
+    def load(self, policies: Any) -> None:
+        self.real.load(policies)
+        self.loaded = True
+        self.loads += 1
+
+    def evaluate(self, inputs: Any, *query: Any) -> list[Any]:
+        if not self.loaded:
+            raise EngineError("OPA server at http://127.0.0.1:1 has no almguard rules loaded "
+                              "(data.almguard.rules is undefined)")
+        return self.real.evaluate(inputs, *query)
+
+
+@contextmanager
+def engine_replaced(api: Api, engine: Engine) -> Iterator[None]:
+    evaluator = api.service.evaluator
+    real, evaluator._engine = evaluator._engine, engine
+    try:
+        yield
+    finally:
+        evaluator._engine = real
+
+
+def test_readyz_is_503_with_the_reason_while_the_engine_cannot_evaluate(api: Api):
+    ready = api.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    with engine_replaced(api, BrokenEngine()):
+        answer = api.client.get("/readyz")
+    assert answer.status_code == 503 and answer.json()["status"] == "unavailable"
+    assert "policy engine cannot evaluate" in one_line(answer)
+    assert "connection refused" in one_line(answer)
+    assert api.client.get("/readyz").status_code == 200
+
+
+def test_an_engine_that_lost_its_policies_gets_them_again_and_recovers(api: Api):
+    stored = api.scan(COMPLIANT)
+    path, request = GATES["allow"]
+    body = {"snapshot_digest": stored["snapshot_digest"], **request}
+    expected = api.client.post("/v1/gate", json=body, headers=auth("gater"))
+    assert expected.headers["almguard-decision"] == "allow"
+    forgetful = ForgetfulEngine(api.service.evaluator.engine)
+    with engine_replaced(api, forgetful):
+        forgetful.forget()                       # readiness notices, reloads, is ready
+        ready = api.client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert forgetful.loaded and forgetful.loads == 1
+        forgetful.forget()                       # a gate notices, reloads, retries
+        gate = api.client.post("/v1/gate", json=body, headers=auth("gater"))
+        assert gate.status_code == 200, gate.text
+        assert gate.content == expected.content and forgetful.loads == 2
+        forgetful.forget()                       # so does a scan
+        scan = api.client.post("/v1/scans", content=MESSY.read_bytes(),
+                               headers={**auth("scanner"), **YAML})
+        assert scan.status_code == 201, scan.text
+        assert forgetful.loads == 3
+        assert api.get(f"/v1/scans/{scan.json()['id']}/report.json").content == \
+            cli_output("scan", str(MESSY), "--format", "json").encode()
+        assert api.client.get("/readyz").status_code == 200 and forgetful.loads == 3
+
+
+class HeldEngine(ForgetfulEngine):
+    """Evaluates once `go` is set: a long scan holding the engine's thread."""
+
+    def __init__(self, real: Engine) -> None:
+        super().__init__(real)
+        self.go = threading.Event()
+        self.started = threading.Event()
+
+    def evaluate(self, inputs: Any, *query: Any) -> list[Any]:
+        self.started.set()
+        assert self.go.wait(60)
+        return super().evaluate(inputs, *query)
+
+
+def test_readyz_does_not_wait_behind_a_long_evaluation_that_is_going_well(api: Api):
+    held = HeldEngine(api.service.evaluator.engine)
+    api.scan(COMPLIANT)
+    snapshot = FileSource(MESSY).load()                  # not evaluated yet
+    with engine_replaced(api, held):
+        scan = threading.Thread(target=api.service.scan, args=(snapshot,),
+                                kwargs={"source": "test", "requested_by": "test"})
+        scan.start()
+        try:
+            assert held.started.wait(30)
+            started = time.monotonic()
+            assert api.client.get("/readyz").status_code == 200
+            assert time.monotonic() - started < 5
+        finally:
+            held.go.set()
+            scan.join(60)
+    assert not scan.is_alive() and api.service.store.counts() == (2, 2)   # it went on
+
+
+class UnloadableEngine(ForgetfulEngine):
+    """Lost its policies and cannot take them again (the server refuses them)."""
+
+    def load(self, policies: Any) -> None:
+        self.loads += 1
+        raise EngineError("OPA server at http://127.0.0.1:1 refused data at almguard/config: "
+                          "storage is read-only")
+
+
+def test_an_engine_that_cannot_take_its_policies_again_fails_closed(api: Api):
+    stored = api.scan(COMPLIANT)
+    path, request = GATES["allow"]
+    body = {"snapshot_digest": stored["snapshot_digest"], **request}
+    unloadable = UnloadableEngine(api.service.evaluator.engine)
+    unloadable.forget()
+    with engine_replaced(api, unloadable):
+        ready = api.client.get("/readyz")
+        gate = api.client.post("/v1/gate", json=body, headers=auth("gater"))
+    assert ready.status_code == 503
+    assert "no almguard rules loaded" in one_line(ready)
+    assert "loading the policies again failed" in one_line(ready)
+    assert "read-only" in one_line(ready)
+    assert gate.status_code == 503 and "almguard-decision" not in gate.headers
+    assert "fail closed" in one_line(gate) and "read-only" in one_line(gate)
+    assert unloadable.loads == 2              # once per request, not a loop
 
 
 # --- lineage -------------------------------------------------------------------------------
@@ -560,6 +722,36 @@ def test_each_scope_opens_its_routes_only_and_admin_opens_all(guarded: Api):
                 else:
                     assert response.status_code == 403, (token, method, url)
                     assert scope in one_line(response)
+
+
+CROSS_SITE = [{"Origin": "https://evil.example"}, {"Origin": "null"},
+              {"Origin": "http://testserver.evil.example"},
+              {"Origin": "http://testserver:8081"},
+              {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+              {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"}]
+SAME_SITE = [{}, {"Origin": "http://testserver"}, {"Origin": "https://TestServer:443"},
+             {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
+             {"Sec-Fetch-Site": "same-origin", "Origin": "https://proxy.example"}]
+
+
+def test_writes_a_browser_sends_from_another_site_are_refused(guarded: Api):
+    writes = [(scope, method, url) for scope in ("scan", "gate", "admin")
+              for method, url in ROUTES[scope]]
+    counts = guarded.service.store.counts()
+    for scope, method, url in writes:
+        for headers in CROSS_SITE:                # even with a good token: 403, nothing done
+            response = call(guarded, method, url, {**auth("admin"), **headers})
+            assert response.status_code == 403, (url, headers, response.text)
+            assert "another site" in one_line(response)
+    assert guarded.service.store.counts() == counts
+    assert guarded.service.store.runs("nightly", 5) == []
+    for scope, method, url in writes:
+        for headers in SAME_SITE:                 # same origin, or not a browser: as before
+            response = call(guarded, method, url, {**auth("admin"), **headers})
+            assert response.status_code < 300, (url, headers, response.text)
+    for headers in CROSS_SITE:                    # reading is never a state change
+        assert call(guarded, "GET", "/v1/scans", {**auth("reader"), **headers}) \
+            .status_code == 200
 
 
 def test_anonymous_read_opens_reading_but_never_writing(database_url: str):

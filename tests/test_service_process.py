@@ -2,6 +2,10 @@
 
 - A schedule whose last run is long past runs exactly once when the service starts (the
   missed slots collapse to one run), its scan is stored, and a second start runs nothing.
+- The OPA engine's server killed and started again empty (its pushed policies lost): the
+  service is not ready while it is down (503 with the reason, gates fail closed), and
+  afterwards loads its policies into the new server by itself, from /readyz or from the
+  next gate or scan, without being restarted.
 - kill -9 in the middle of a scan of a large snapshot (20 000 model versions): while the
   body is parsed, while the policies are evaluated, and inside the transaction that stores
   snapshot and scan. Every time the database is whole (SQLite's integrity check, no scan
@@ -11,13 +15,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,7 +31,7 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import SAMPLES, run_cli
-from service_process import ServiceProcess, start_service
+from service_process import ServiceProcess, free_port, start_service
 from service_support import auth, config_text, secret, wait_until
 
 httpx = pytest.importorskip("httpx")
@@ -94,6 +100,99 @@ def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(tmp_path: P
                 answer += chunk
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         assert b"4096" in answer
+
+
+# --- the OPA server restarts empty ----------------------------------------------------------
+
+GATE = {"registry": "contoso-foundry", "model": "support-summarizer", "version": "2.1.0",
+        "endpoint": "support-summarizer-prod"}     # allow, on compliant.yaml
+
+
+def start_opa(opa: str, port: int, timeout: float = 30) -> subprocess.Popen[bytes]:
+    """A fresh, empty `opa run --server` on 127.0.0.1:port, once it answers /health."""
+    proc = subprocess.Popen([opa, "run", "--server", "--addr", f"127.0.0.1:{port}",
+                             "--log-level", "error", "--disable-telemetry"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def healthy() -> bool:
+        assert proc.poll() is None, f"opa exited with {proc.returncode}"
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(healthy, timeout=timeout, step=0.05)
+    except BaseException:
+        stop_opa(proc)
+        raise
+    return proc
+
+
+def stop_opa(proc: subprocess.Popen[bytes]) -> None:
+    """kill -9, as a crash would (nothing is saved: OPA keeps policies in memory)."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(30)
+
+
+def test_the_service_reloads_its_policies_into_an_opa_server_restarted_empty(
+        opa: str, tmp_path: Path):
+    port = free_port()
+    opa_url = f"http://127.0.0.1:{port}"
+    server = start_opa(opa, port)
+    text = config_text(f"sqlite:///{tmp_path / 'almguard.db'}", scheduler=False,
+                       evaluation={"engine": "opa", "opa_url": opa_url})
+    service: ServiceProcess | None = None
+    stack = ExitStack()
+    try:
+        service = start_service(tmp_path, text)             # waits for /readyz 200
+        http = stack.enter_context(client(service))
+        ready = http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["engine"].startswith("opa ")
+        assert http.post("/v1/scans", content=COMPLIANT.read_bytes(),
+                         headers={"Content-Type": "application/yaml"}).status_code == 201
+        assert http.post("/v1/gate", json=GATE).headers["almguard-decision"] == "allow"
+
+        stop_opa(server)                                    # down: not ready, fail closed
+        down = http.get("/readyz")
+        assert down.status_code == 503 and down.json()["status"] == "unavailable"
+        assert "policy engine cannot evaluate" in down.json()["detail"]
+        assert f"OPA server at {opa_url} is unreachable" in down.json()["detail"]
+        assert "\n" not in down.json()["detail"]
+        gate = http.post("/v1/gate", json=GATE)
+        assert gate.status_code == 503 and "almguard-decision" not in gate.headers
+        assert "fail closed" in gate.json()["detail"]
+
+        server = start_opa(opa, port)                       # back, but empty
+        assert httpx.get(f"{opa_url}/v1/policies", timeout=10).json()["result"] == []
+        ready = http.get("/readyz")                         # reloads the policies itself
+        assert ready.status_code == 200, ready.text
+        policies = httpx.get(f"{opa_url}/v1/policies", timeout=10).json()["result"]
+        assert policies and all(p["id"].startswith("almguard/") for p in policies)
+        assert http.post("/v1/gate", json=GATE).headers["almguard-decision"] == "allow"
+
+        stop_opa(server)                                    # again, and no /readyz this time:
+        server = start_opa(opa, port)                       # the next request recovers
+        gate = http.post("/v1/gate", json=GATE)
+        assert gate.status_code == 200, gate.text
+        assert gate.headers["almguard-decision"] == "allow"
+        scan = http.post("/v1/scans", content=(SAMPLES / "messy.yaml").read_bytes(),
+                         headers={"Content-Type": "application/yaml"})
+        assert scan.status_code == 201, scan.text
+        assert scan.json()["engine"].startswith("opa ")
+        assert scan.json()["verdict"] == "fail"
+        expected = run_cli("scan", str(SAMPLES / "messy.yaml"), "--format", "json")
+        report = http.get(f"/v1/scans/{scan.json()['id']}/report.json").json()
+        assert report["findings"] == json.loads(expected.stdout)["findings"]
+        assert service.proc.poll() is None                  # the same process all along
+        assert service.log.count("loaded policies") == 2, service.log
+    finally:
+        stack.close()
+        if service is not None:
+            service.stop()
+        stop_opa(server)
 
 
 # --- kill -9 mid-scan ---------------------------------------------------------------------

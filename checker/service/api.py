@@ -26,15 +26,15 @@ from ..documents import DocumentError, Limits
 from ..errors import AlmguardError, EngineError, PolicyError, SnapshotError, UsageError
 from ..formats import FORMATS
 from ..formats.interface import RenderContext
-from ..lineage import provenance_exempt
 from ..snapshot import _rfc3339
 from ..sources.file import load_snapshot_text
-from ..sources.interface import LoadedSnapshot, format_loc, validate
+from ..sources.interface import LoadedSnapshot, format_loc, shown, validate
 from ..views import lineage_json
 from .auth import Principal
 from .bodylimit import BodyLimit, BodyTooLarge
 from .diff import diff_json, diff_results
 from .scheduler import RunInProgress, next_slot
+from .security import NOSNIFF, cross_site, report_headers
 from .service import NotFound, Service
 from .store import ScanInfo, StoreError, first_line, rfc3339, to_utc, utcnow
 
@@ -48,7 +48,8 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 class GateRequest(BaseModel):
     """POST /v1/gate: the proposed deployment, against a stored or an inline snapshot."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: a boolean or a string is no number here (true is not 1 percent of traffic)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     registry: str | None = Field(default=None, description="gate against the snapshot of "
                                  "this registry's newest stored scan")
@@ -63,7 +64,7 @@ class GateRequest(BaseModel):
     environment: Literal["development", "staging", "production"] | None = Field(
         default=None, description="default: the endpoint's (production for a new endpoint); "
         "never laxer than what the endpoint serves")
-    traffic_percent: float = Field(default=100.0, gt=0, le=100)
+    traffic_percent: float = Field(default=100.0, gt=0, le=100, allow_inf_nan=False)
     at: str | None = Field(default=None, description="when the deployment happens, RFC 3339 "
                            "(default: the snapshot's captured_at)")
     deployment: dict[str, Any] | None = None
@@ -124,6 +125,11 @@ def create_app(service: Service) -> FastAPI:
 
     def need(scope: str) -> Any:
         def dependency(request: Request) -> Principal:
+            foreign = cross_site(request)
+            if foreign is not None:
+                raise HTTPException(status_code=403, detail=f"refused: {foreign}; "
+                                    "state-changing requests come from this service's own "
+                                    "pages or from clients that are not browsers")
             return service.tokens.authenticate(request, scope)
         return Depends(dependency)
 
@@ -163,9 +169,14 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz() -> JSONResponse:
-        """Readiness: the database answers and the policies are loaded."""
+        """Readiness: the database answers and the policy engine evaluates with the
+        policies (an engine that lost them, e.g. an OPA server restarted empty, is given
+        them again first)."""
         try:
             service.store.ping()
+            trouble = service.engine_trouble()
+            if trouble is not None:
+                raise EngineError(f"the policy engine cannot evaluate: {trouble}")
         except AlmguardError as exc:
             return JSONResponse(status_code=503, content={"status": "unavailable",
                                                           "detail": str(exc)})
@@ -227,24 +238,24 @@ def create_app(service: Service) -> FastAPI:
         if kind == "json":
             raw = service.store.result_json(scan_id)
             assert raw is not None
-            return Response(raw, media_type=REPORT_TYPES[kind])
+            return Response(raw, media_type=REPORT_TYPES[kind], headers=NOSNIFF)
         result = service.result(scan_id)
         snapshot = service.snapshot(info.snapshot_digest)
         if kind == "sarif":
             ctx = RenderContext(snapshot=snapshot, policies=service.policies)
             return Response(FORMATS["sarif"]().render(result, ctx),
-                            media_type=REPORT_TYPES[kind])
+                            media_type=REPORT_TYPES[kind], headers=NOSNIFF)
         from reports import build_context, parse_rfc3339, render_html, render_pdf_report
         context = build_context(result, snapshot, list(service.policies.rules.values()),
-                                generated_at=parse_rfc3339(info.created_at),
-                                provenance_exempt=provenance_exempt(service.policies))
+                                generated_at=parse_rfc3339(info.created_at))
         html = render_html(context)
         if kind == "html":
-            return Response(html, media_type=REPORT_TYPES[kind])
+            return Response(html, media_type=REPORT_TYPES[kind], headers=report_headers(html))
         pdf = render_pdf_report(context, html, result)
         name = f"almguard-{info.registry}-scan-{info.id}.pdf"
         return Response(pdf.data, media_type=REPORT_TYPES[kind],
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                 **NOSNIFF})
 
     @app.get("/v1/scans/{scan_id}/diff", tags=["scans"])
     def diff(scan_id: int, against: str = "previous",
@@ -376,6 +387,8 @@ def _gate_request(body: bytes, limits: Limits) -> GateRequest:
         err = exc.errors(include_url=False)[0]
         message = ("unknown field" if err["type"] == "extra_forbidden"
                    else str(err["msg"]).removeprefix("Value error, "))
+        if err["type"].endswith("_type") and not isinstance(err.get("input"), (dict, list)):
+            message += f" (got {shown(err['input'])})"
         raise UsageError(message, file="request body",
                          path=format_loc(tuple(err["loc"])) or None) from None
     given = [k for k in ("registry", "snapshot_digest", "snapshot")

@@ -5,14 +5,16 @@
     /scans/{id}           a scan's summary and its findings, filtered by query parameters
     /scans/{id}/diff      new, resolved and unchanged findings (`against=previous|ID`)
     /lineage              what an endpoint served at a time, and which data trained it
-    /login, /logout       the token in an HttpOnly, SameSite=Strict cookie
+    /login, /logout       the token in an HttpOnly, SameSite=Strict cookie (logout: POST,
+                          from the form on every page; GET /logout only shows that form)
 
 The pages use the reports' Jinja environment (autoescape always, strict undefined): every
 string from a snapshot is data and comes out as text. No page has a script or fetches
 anything from elsewhere; the charts are inline SVG drawn on the server, and the stylesheet
 is served from /dashboard.css, so the Content-Security-Policy forbids everything else.
 Reading needs the `read` scope: a bearer token, the login cookie, or anonymous reading
-when the config allows it. Without one a page redirects to /login (303).
+when the config allows it. Without one a page redirects to /login (303). A form posted
+from another site (login CSRF, a forced logout) is refused with 403 (security.cross_site).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ..metadata import SEVERITIES
 from ..results import Finding, ResultDocument
 from .api import diff_document
 from .auth import COOKIE, SESSION_HOURS, Principal
+from .security import SECURITY_HEADERS, cross_site
 from .service import NotFound, Service
 from .store import ScanInfo
 
@@ -46,13 +49,6 @@ TREND_SCANS = 30        # scans on a registry page's trend chart
 OVERVIEW_SCANS = 20     # scans on an overview sparkline
 MAX_ROWS = 500          # findings rows on one page (the JSON report has them all)
 CSS_PATH = "/dashboard.css"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 class LoginRequired(Exception):
@@ -61,13 +57,18 @@ class LoginRequired(Exception):
 
 class PageRoute(APIRoute):
     """A dashboard route: errors become HTML pages (not JSON), a missing login a redirect
-    to /login, and every response carries the security headers."""
+    to /login, a form posted from another site a 403 page (before the handler runs), and
+    every response carries the security headers."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            foreign = cross_site(request)          # None for reading (GET, HEAD)
             try:
+                if foreign is not None:
+                    raise HTTPException(status_code=403, detail=(
+                        f"This form was refused: {foreign}. Use the form on this site."))
                 response = await handler(request)
             except LoginRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query
@@ -198,12 +199,6 @@ def _safe_next(target: str) -> str:
     return target
 
 
-def _cross_site(request: Request) -> bool:
-    """A form posted from another site (login CSRF), as the browser tells (Fetch Metadata;
-    a proxy that rewrites Host does not change it)."""
-    return request.headers.get("sec-fetch-site") == "cross-site"
-
-
 # --- the pages --------------------------------------------------------------------------
 
 def mount_dashboard(app: FastAPI, service: Service) -> None:
@@ -244,9 +239,7 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
         secret = (fields.get("token") or [""])[0].strip()
         target = _safe_next((fields.get("next") or ["/"])[0])
         principal = service.tokens.lookup(secret) if secret else None
-        if _cross_site(request):
-            status, error = 403, "The login form was posted from another site."
-        elif principal is None:
+        if principal is None:
             status, error = 401, ("Enter your API token." if not secret
                                   else "Unknown token: check it and try again.")
         elif not principal.allows("read"):
@@ -262,7 +255,16 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
         return render(request, "login.html.j2", status=status, title="Log in", active="",
                       error=error, next=target)
 
-    @router.api_route("/logout", methods=["GET", "POST"])
+    @router.get("/logout")
+    def logout_form(request: Request) -> Response:
+        """Only the form: a link (or an image on another site) never logs anyone out."""
+        session = service.tokens.session(request.cookies.get(COOKIE) or "")
+        if session is None:
+            return RedirectResponse("/login", status_code=303)
+        request.state.viewer = session
+        return render(request, "logout.html.j2", title="Log out", active="")
+
+    @router.post("/logout")
     def logout(request: Request) -> Response:
         if request.cookies.get(COOKIE):
             service.tokens.close_session(request.cookies[COOKIE])

@@ -15,12 +15,11 @@ from typing import Any, Callable, TypeVar
 from ..compliance import compliance_rate
 from ..engines import Engine, make_engine
 from ..errors import EngineError
-from ..gate import Baseline, make_baseline, run_gate
+from ..pipeline import Baseline, Pipeline, Request
 from ..policyset import PolicySet, load_policies
 from ..results import Proposal, ResultDocument
-from ..scan import build_result
 from ..sources.interface import LoadedSnapshot
-from ..waivers import WaiverEntry, load_waivers, max_waiver_days
+from ..waivers import WaiverSet, load_waivers
 from .config import Evaluation
 
 T = TypeVar("T")
@@ -33,9 +32,8 @@ class Evaluator:
     def __init__(self, settings: Evaluation) -> None:
         self.settings = settings
         self.policies: PolicySet = load_policies(list(settings.policies), list(settings.data))
-        self.waivers: list[WaiverEntry] | None = (
-            load_waivers(settings.waivers, max_days=max_waiver_days(self.policies.data))
-            if settings.waivers else None)
+        self.waivers: WaiverSet | None = (load_waivers(settings.waivers)
+                                          if settings.waivers else None)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="almguard-engine")
         self._engine: Engine | None = None
         self._baselines: OrderedDict[str, Baseline] = OrderedDict()
@@ -67,31 +65,35 @@ class Evaluator:
     def engine_name(self) -> str:
         return f"{self.engine.name} {self.engine.version()}"
 
+    @property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self.policies, self.engine)
+
+    def _request(self, waivers_at: str | None = None) -> Request:
+        return Request(fail_on=self.settings.fail_on, waivers=self.waivers,
+                       waivers_at=waivers_at)
+
     def scan(self, snapshot: LoadedSnapshot) -> ResultDocument:
-        def work() -> ResultDocument:
-            baseline = self._baseline(snapshot)
-            return build_result(snapshot, list(baseline.findings), self.policies,
-                                self.engine, fail_on=self.settings.fail_on,
-                                waivers=self.waivers)
-        return self._call(work)
+        """The checker's scan; the snapshot's parts are kept for later gates on it."""
+        return self._call(lambda: self.pipeline.scan(snapshot, self._request(),
+                                                     self._baseline(snapshot)))
 
     def gate(self, snapshot: LoadedSnapshot, proposal: Proposal,
              settings: dict[str, Any] | None = None, *, stored: bool = True,
              waivers_at: str | None = None) -> ResultDocument:
-        """The checker's gate. For a stored snapshot its findings are kept between gates
-        (see gate.Baseline), so a gate on a large stored registry evaluates only the part
-        the proposal can change; a snapshot sent with the request is evaluated whole and
-        not kept. Waivers expire against `waivers_at` when given."""
-        return self._call(lambda: run_gate(
-            snapshot, proposal, self.policies, self.engine, settings=settings,
-            fail_on=self.settings.fail_on, waivers=self.waivers,
-            baseline=self._baseline(snapshot) if stored else None, waivers_at=waivers_at))
+        """The checker's gate. For a stored snapshot its parts are kept between gates
+        (see pipeline.Baseline), so a gate on a large stored registry evaluates only the
+        part the proposal can change; a snapshot sent with the request is evaluated whole
+        and not kept. Waivers expire against `waivers_at` when given."""
+        return self._call(lambda: self.pipeline.gate(
+            snapshot, proposal, settings, self._request(waivers_at),
+            self._baseline(snapshot) if stored else None))
 
     def _baseline(self, snapshot: LoadedSnapshot) -> Baseline:
-        """The snapshot's findings without waivers (engine thread only)."""
+        """The snapshot's evaluated parts (engine thread only)."""
         found = self._baselines.get(snapshot.digest)
-        if found is None:
-            found = make_baseline(snapshot, self.policies, self.engine)
+        if found is None or found.policies_digest != self.policies.digest:
+            found = self.pipeline.baseline(snapshot)
             self._baselines[snapshot.digest] = found
             while len(self._baselines) > BASELINES:
                 self._baselines.popitem(last=False)
@@ -115,3 +117,10 @@ class Evaluator:
             self._call(release)
         finally:
             self._thread.shutdown()
+
+    def with_engine(self, fn: Callable[[Engine, PolicySet], T]) -> T:
+        """fn(engine, policies) on the engine's thread, in turn with scans and gates: the
+        service's readiness probe and its reloading of policies into an engine that lost
+        them (an OPA server restarted empty). EngineError once the engine is shut down."""
+        engine = self.engine
+        return self._call(lambda: fn(engine, self.policies))

@@ -3,6 +3,11 @@
 Everything the HTTP layer and the scheduler do goes through here, so a scheduled scan and
 a posted scan are the same code: load (already done by the caller), evaluate with the
 checker, store scan and snapshot in one transaction.
+
+An engine that cannot evaluate is given the policies again once, and the evaluation
+retried: an OPA server that restarted has lost the policies pushed to it, and the service
+recovers without a restart of its own. If the engine still cannot evaluate, the request
+fails closed (EngineError: 503, no decision). /readyz probes the same way.
 """
 
 from __future__ import annotations
@@ -10,12 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, TypeVar
 
 from ..gate import load_settings_document, make_proposal
-from ..lineage import EndpointLineage, endpoint_lineage, provenance_exempt
-from ..errors import SnapshotError
+from ..lineage import EndpointLineage, endpoint_lineage
+from ..engines import Engine
+from ..errors import AlmguardError, EngineError, SnapshotError
 from ..policyset import PolicySet
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
@@ -23,10 +29,12 @@ from .auth import TokenTable
 from .config import ServiceConfig, token_hashes
 from .evaluator import Evaluator
 from .scheduler import Scheduler
-from .store import ScanInfo, Store, rfc3339, stored_form, to_utc, utcnow
+from ..snapshot import parse_time
+from .store import ScanInfo, Store, rfc3339, stored_form, utcnow
 
 log = logging.getLogger("almguard.service")
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+T = TypeVar("T")
 
 
 class NotFound(LookupError):
@@ -69,6 +77,9 @@ class Service:
             self.store.close()
             raise
         self.cache = SnapshotCache()
+        self._engine_lock = threading.Lock()
+        self._evaluating = 0                       # evaluations running now
+        self._engine_fault: str | None = None      # why the engine last failed, if it did
         self.scheduler = Scheduler(self.store, list(config.schedules), self.scan_and_store)
         self._start_scheduler = config.scheduler if start_scheduler is None else start_scheduler
 
@@ -87,19 +98,86 @@ class Service:
     def policies(self) -> PolicySet:
         return self.evaluator.policies
 
+    # --- the engine ------------------------------------------------------------------
+
+    def engine_trouble(self) -> str | None:
+        """Readiness of the policy engine: None if it evaluates with our policies, else why
+        not, in one line. While an evaluation is running and the last one succeeded, that
+        is the answer (a probe would wait its turn behind a long scan); otherwise the
+        engine is probed (see _probe_engine)."""
+        with self._engine_lock:
+            if self._evaluating and self._engine_fault is None:
+                return None
+        return self._probe_engine()
+
+    def _probe_engine(self) -> str | None:
+        """Evaluate the probe snapshot; an engine that cannot is given the policies again
+        once (an OPA server restarted empty has none) and probed again."""
+        def probe(engine: Engine, policies: PolicySet) -> str | None:
+            try:
+                engine.probe()
+                return None
+            except EngineError as exc:
+                failed = str(exc)
+            try:
+                engine.load(policies)
+                engine.probe()
+            except AlmguardError as exc:
+                again = str(exc)
+                return failed if again == failed else \
+                    f"{failed}; loading the policies again failed: {again}"
+            log.warning("the policy engine could not evaluate (%s): loaded policies %s "
+                        "again, it evaluates", failed, policies.digest)
+            return None
+
+        try:
+            trouble = self.evaluator.with_engine(probe)
+        except AlmguardError as exc:
+            trouble = str(exc)
+        with self._engine_lock:
+            self._engine_fault = trouble
+        return trouble
+
+    def _evaluate(self, work: Callable[[], T]) -> T:
+        """work(); on EngineError the engine is probed and given its policies again
+        (_probe_engine), and work() runs once more. Still failing: EngineError (fail
+        closed)."""
+        with self._engine_lock:
+            self._evaluating += 1
+        try:
+            try:
+                result = work()
+            except EngineError as exc:
+                trouble = self._probe_engine()
+                if trouble is not None:
+                    raise EngineError(trouble) from exc
+                result = work()
+        except EngineError as exc:
+            with self._engine_lock:
+                self._engine_fault = str(exc)
+            raise
+        else:
+            with self._engine_lock:
+                self._engine_fault = None
+            return result
+        finally:
+            with self._engine_lock:
+                self._evaluating -= 1
+
     # --- scans -----------------------------------------------------------------------
 
     def scan(self, snapshot: LoadedSnapshot, *, source: str, requested_by: str) -> ScanInfo:
         """Evaluate and store. A snapshot captured in the future is refused: stored, it
         would stay "the newest capture" and answer every later gate and lineage question."""
         captured = snapshot.document["registry"]["captured_at"]
-        if to_utc(captured) > utcnow() + MAX_CLOCK_SKEW:
+        # compared as aware times, not converted to UTC (which fails past year 9999)
+        if parse_time(captured) > utcnow().replace(tzinfo=timezone.utc) + MAX_CLOCK_SKEW:
             raise SnapshotError(f"captured_at {captured} is in the future (this server's "
                                 f"clock: {rfc3339(utcnow().replace(microsecond=0))}): a "
                                 "snapshot records a registry as it was",
                                 file=snapshot.origin, path="registry.captured_at")
         stored = stored_form(snapshot)
-        result = self.evaluator.scan(stored)
+        result = self._evaluate(lambda: self.evaluator.scan(stored))
         rate = self.evaluator.compliance_rate(result, stored)
         info = self.store.save_scan(stored, result, source=source,
                                     requested_by=requested_by, compliance_rate=rate)
@@ -154,9 +232,10 @@ class Service:
         settings = (load_settings_document(deployment, origin="request body: deployment")
                     if deployment is not None else None)
         now = utcnow()
-        later = now > to_utc(proposal.at)
-        return self.evaluator.gate(snapshot, proposal, settings, stored=stored,
-                                   waivers_at=rfc3339(now) if later else None)
+        later = now.replace(tzinfo=timezone.utc) > parse_time(proposal.at)
+        return self._evaluate(lambda: self.evaluator.gate(
+            snapshot, proposal, settings, stored=stored,
+            waivers_at=rfc3339(now) if later else None))
 
     # --- lineage ---------------------------------------------------------------------
 
@@ -171,5 +250,6 @@ class Service:
         if not any(d["endpoint"] == endpoint for d in snapshot.document["deployments"]):
             raise NotFound(f"no endpoint {endpoint!r} in the snapshot of {registry!r} "
                            f"captured at {snapshot.document['registry']['captured_at']}")
-        exempt = provenance_exempt(self.policies)
-        return endpoint_lineage(snapshot.model, endpoint, exempt), snapshot
+        result = self._evaluate(lambda: self.evaluator.scan(snapshot))
+        return (endpoint_lineage(snapshot.model, endpoint, result.findings,
+                                 self.policies.rules.values()), snapshot)
