@@ -1,0 +1,215 @@
+"""A bounded fuzzing harness: mutated samples through the real command line, and random
+gate proposals through both engines.
+
+Every run must end in exit 0, 1 or 2; exit 2 is one line on stderr, never a traceback or
+an "internal error"; nothing takes longer than 5 s. A proposal is decided alike on both
+engines, and no variation of a denied proposal (a later time, a pending waiver, a laxer
+environment, a lookalike endpoint) turns it into an allow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from checker.cli import main
+from checker.engines.embedded import EmbeddedEngine
+from checker.engines.opa import OpaEngine
+from checker.errors import AlmguardError, SnapshotError
+from checker.gate import make_proposal
+from checker.generate import generate
+from checker.pipeline import Pipeline, Request
+from checker.policyset import load_policies
+from checker.sources.file import load_snapshot_text
+from checker.waivers import parse_waivers
+from conftest import SAMPLE_SNAPSHOTS
+from mutations import mutate
+
+SAMPLES_AS_JSON = {p.name: json.dumps(yaml.safe_load(p.read_text())) for p in SAMPLE_SNAPSHOTS}
+
+# Values that broke loaders and engines elsewhere: big and odd numbers, lone surrogates,
+# invisible characters, times at and past the engines' range, wrong types.
+HOSTILE = st.sampled_from([
+    None, True, 1.0, -1, 0, 10**30, -(2**63), 2**53 + 1, 1e308, 0.1, "", " ", "\u200b",
+    "\ud800", "é", "e\u0301", "x" * 10_000, "1", "2.1.0", "9999-12-31T23:59:59Z",
+    "2300-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "2026-02-30T00:00:00Z",
+    "2026-11-20T08:00:00-00:60", "2026-11-20T08:00:00", "2026-11-20", [], {}, [1], {"a": 1},
+    "[bold]markup[/bold]", "production", "archived", 100, 101, -5, 5e-324,
+])
+
+
+def _nodes(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            out += _nodes(child, path + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            out += _nodes(child, path + (index,))
+    return out
+
+
+def _replace(document: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    node = document
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = new
+    return document
+
+
+@st.composite
+def mutated_text(draw) -> tuple[str, str]:
+    """A sample's JSON with one structural edit, or a few raw character edits."""
+    name = draw(st.sampled_from(sorted(SAMPLES_AS_JSON)))
+    text = SAMPLES_AS_JSON[name]
+    if draw(st.booleans()):
+        document = json.loads(text)
+        for _ in range(draw(st.integers(1, 3))):
+            path = draw(st.sampled_from(_nodes(document)))
+            document = _replace(document, path, draw(HOSTILE))
+        return name, json.dumps(document, ensure_ascii=draw(st.booleans()))
+    chars = list(text)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(chars)))
+        op = draw(st.sampled_from(["insert", "delete", "truncate"]))
+        if op == "insert":
+            chars.insert(at, draw(st.sampled_from(list('{}[]",:\\0e-\t\n\u200b'))))
+        elif op == "delete" and chars:
+            del chars[min(at, len(chars) - 1)]
+        else:
+            chars = chars[:at]
+    return name, "".join(chars)
+
+
+def run_inprocess(*argv: str) -> tuple[int, str, str, float]:
+    out, err = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue(), time.monotonic() - started
+
+
+def assert_well_behaved(code: int, stderr: str, elapsed: float, what: str) -> None:
+    assert code in (0, 1, 2), (what, code, stderr)
+    assert "Traceback" not in stderr and "internal error" not in stderr, (what, stderr)
+    if code == 2:
+        assert stderr.count("\n") == 1 and stderr.startswith("almguard: error: "), \
+            (what, stderr)
+    assert elapsed < 5.0, (what, f"{elapsed:.1f} s")
+
+
+def test_mutated_snapshots_end_in_a_clean_exit(tmp_path: Path, record_figure):
+    outcomes: dict[int, int] = {}
+
+    @settings(max_examples=int(os.environ.get("ALMGUARD_FUZZ_EXAMPLES", "50")),
+              deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case=mutated_text(), command=st.sampled_from(["scan", "gate", "lineage"]))
+    def check(case, command):
+        name, text = case
+        path = tmp_path / "fuzzed.json"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        if command == "scan":
+            argv = ["scan", str(path), "--format", "json", "--workers", "1"]
+        elif command == "gate":
+            argv = ["gate", str(path), "--model", "credit-risk-scorer", "--version", "2.1.0",
+                    "--endpoint", "credit-risk-prod", "--format", "json", "--workers", "1"]
+        else:
+            argv = ["lineage", str(path), "--endpoint", "credit-risk-prod", "--workers", "1"]
+        code, _, stderr, elapsed = run_inprocess(*argv)
+        assert_well_behaved(code, stderr, elapsed, f"{command} of mutated {name}")
+        outcomes[code] = outcomes.get(code, 0) + 1
+
+    check()
+    record_figure(f"Fuzzing: {sum(outcomes.values())} mutated samples through scan, gate and "
+                  f"lineage; exits {dict(sorted(outcomes.items()))}, no traceback")
+    assert outcomes.get(2, 0) > 0 and outcomes.get(0, 0) + outcomes.get(1, 0) > 0
+
+
+# --- gates on both engines -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pipelines(opa):
+    os.environ["ALMGUARD_OPA"] = opa
+    policies = load_policies()
+    with EmbeddedEngine(workers=1) as embedded, OpaEngine(workers=1) as server:
+        embedded.load(policies)
+        server.load(policies)
+        yield Pipeline(policies, embedded), Pipeline(policies, server)
+
+
+def _decide(pipeline: Pipeline, snapshot, proposal_args: dict, request: Request):
+    """The gate's decision, or "refused" for a request the checker or decision refuses."""
+    try:
+        proposal = make_proposal(document=snapshot.document, **proposal_args)
+        return pipeline.gate(snapshot, proposal, None, request).gate.decision
+    except AlmguardError:
+        return "refused"
+
+
+def _pending_waivers(snapshot) -> Request:
+    waivers = [{"rule_id": rule, "resource": "*", "justification": "later",
+                "approved_by": "cro@contoso.com", "approved_at": "2030-01-01T00:00:00Z",
+                "expires_at": "2030-06-01T00:00:00Z"}
+               for rule in sorted({"ALM-LIN-001", "ALM-ROLL-001", "ALM-EVAL-001",
+                                   "ALM-APPR-001", "ALM-REG-008"})]
+    return Request(waivers=parse_waivers({"waivers": waivers}, origin="<fuzz>"))
+
+
+def test_random_gates_agree_on_both_engines_and_cannot_be_bent(pipelines, record_figure):
+    denied: list[int] = []
+
+    @settings(max_examples=60, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(2, 15),
+           share=st.floats(0, 1))
+    def check(data, seed, versions, share):
+        document = generate(versions, violations=share, seed=seed, versions_per_model=3)
+        mutate(document, data)
+        try:
+            snapshot = load_snapshot_text(json.dumps(document), origin="g", suffix=".json")
+        except SnapshotError:
+            assume(False)
+        model = data.draw(st.sampled_from(snapshot.document["models"]))
+        endpoints = sorted({d["endpoint"] for d in snapshot.document["deployments"]})
+        args = {"model": model["name"],
+                "version": data.draw(st.sampled_from([v["version"]
+                                                      for v in model["versions"]])),
+                "endpoint": data.draw(st.sampled_from(endpoints + ["brand-new"])),
+                "environment": None,
+                "traffic": data.draw(st.sampled_from([5.0, 10.0, 100.0])), "at": None}
+        embedded, server = pipelines
+        a = _decide(embedded, snapshot, args, Request())
+        b = _decide(server, snapshot, args, Request())
+        assert a == b, (args, a, b)
+        if a != "deny":
+            return
+        denied.append(seed)
+        variants = [
+            (dict(args, at="2026-11-21T08:00:00Z"), Request()),
+            (dict(args, endpoint=args["endpoint"].upper()), Request()),
+            (dict(args, endpoint=args["endpoint"] + "\u200b"), Request()),
+            (args, _pending_waivers(snapshot)),
+            (args, Request(waivers_at="2020-01-01T00:00:00Z")),
+        ]
+        if args["endpoint"] in endpoints:   # a new endpoint may be a development one
+            variants.append((dict(args, environment="development"), Request()))
+        for variant, request in variants:
+            for pipeline in pipelines:
+                assert _decide(pipeline, snapshot, variant, request) != "allow", variant
+
+    check()
+    record_figure(f"Gate property: 60 random proposals decided alike on regorus and OPA; "
+                  f"{len(denied)} denied ones tried with up to 6 variations each, none allowed")
+    assert denied
