@@ -233,3 +233,54 @@ def test_a_panic_in_the_embedded_engine_is_one_line_and_fails_closed():
     with pytest.raises(EngineError) as caught:
         evaluate_one(_PanickingEngine(), "{}")
     assert str(caught.value) == "the embedded engine failed: capacity overflow"
+
+
+def _schema_views(engine_query, document) -> tuple[bool, bool]:
+    fast = engine_query(document, "data.almguard.lib.schema._matches_schema")
+    detailed = engine_query(document, "data.almguard.lib.schema._detailed")
+    return bool(fast), not detailed
+
+
+def test_the_fast_schema_check_agrees_with_the_detailed_one(opa, policies):
+    """The decision's input check runs json.match_schema on a JSON Schema generated from
+    its field specs, and the field-by-field checks only to explain a failure: on both
+    engines the two must agree, or a document could pass one and not the other."""
+    from tests_fuzz_support import HOSTILE_VALUES, nodes, replace  # noqa: PLC0415
+    import random
+    from checker.engines.embedded import new_engine, evaluate_one
+    from checker.errors import EngineError
+    embedded = new_engine(policies.modules, policies.data)
+
+    def on_regorus(document, query):
+        try:
+            return evaluate_one(embedded, json.dumps(document), query)
+        except EngineError:    # undefined
+            return None
+
+    base = json.loads(json.dumps(yaml.safe_load((SAMPLES / "messy.yaml").read_text())))
+    rng = random.Random(7)
+    documents = [base]
+    for _ in range(150):
+        document = json.loads(json.dumps(base))
+        for _ in range(rng.randint(1, 2)):
+            path = rng.choice(nodes(document))
+            # (a lone surrogate is not JSON an engine reads; the loader refuses it first)
+            document = replace(document, path, rng.choice(
+                [v for v in HOSTILE_VALUES if v != "\ud800"]))
+        documents.append(document)
+    with OpaEngine(workers=1) as server:
+        server.load(policies)
+
+        def on_opa(document, query):
+            try:
+                return server._query(json.dumps(document), query)  # noqa: SLF001
+            except EngineError:
+                return None
+
+        agreeing = 0
+        for document in documents:
+            fast, clean = _schema_views(on_regorus, document)
+            assert fast == clean, json.dumps(document)[:2000]
+            assert _schema_views(on_opa, document) == (fast, clean), json.dumps(document)[:2000]
+            agreeing += 1
+    assert agreeing == len(documents)

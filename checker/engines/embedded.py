@@ -58,8 +58,8 @@ def new_engine(modules: Sequence[Module], data: dict[str, Any]) -> Any:
 
 
 def evaluate_one(engine: Any, text: str, query: str = PART) -> Any:
-    engine.set_input_json(text)
     try:
+        engine.set_input_json(text)
         raw = engine.eval_query_as_json(query)
     except RuntimeError as exc:
         message, file, line = explain(exc)

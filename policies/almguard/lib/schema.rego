@@ -41,6 +41,7 @@ _object := "object"
 # Every entity of snapshot-v1: its fields and their types, and which are required.
 _specs := {
 	"document": {
+		"children": {"registry": "registry", "datasets": "dataset", "models": "model", "deployments": "deployment"},
 		"fields": {"schema_version": "schema_version", "registry": _object, "datasets": _list, "models": _list, "deployments": _list},
 		"required": {"schema_version", "registry"},
 	},
@@ -49,6 +50,7 @@ _specs := {
 		"required": {"name", "captured_at"},
 	},
 	"dataset": {
+		"children": {"deletion_certificate": "deletion_certificate"},
 		"fields": {
 			"name": _string, "version": _string, "uri": _string, "digest": _string,
 			"created_at": _time, "created_by": _string, "personal_data": _bool,
@@ -62,6 +64,7 @@ _specs := {
 	},
 	"ref": {"fields": {"dataset": _string, "version": _string}, "required": {"dataset", "version"}},
 	"model": {
+		"children": {"versions": "version"},
 		"fields": {
 			"name": _string, "owner": _string, "risk_tier": "risk_tier", "type": "model_type",
 			"description": _string, "versions": _list, "tags": _tags,
@@ -69,6 +72,7 @@ _specs := {
 		"required": {"name"},
 	},
 	"version": {
+		"children": {"artifact": "artifact", "config_artifacts": "config_artifact", "lineage": "lineage", "evaluations": "evaluation", "safety_evaluations": "safety_evaluation", "bias_assessments": "bias_assessment", "approvals": "approval", "retirement": "retirement"},
 		"fields": {
 			"version": _string, "stage": "stage", "created_at": _time, "created_by": _string,
 			"artifact": _object, "config_artifacts": _list, "lineage": _object, "evaluations": _list,
@@ -80,6 +84,7 @@ _specs := {
 	"artifact": {"fields": {"uri": _string, "digest": _string}, "required": set()},
 	"config_artifact": {"fields": {"kind": "config_kind", "uri": _string, "digest": _string}, "required": {"kind"}},
 	"lineage": {
+		"children": {"training_data": "ref", "evaluation_data": "ref", "preprocessing": "step", "training_job": "training_job", "base_model": "base_model"},
 		"fields": {
 			"training_data": _list, "evaluation_data": _list, "preprocessing": _list,
 			"training_job": _object, "base_model": _object,
@@ -90,6 +95,7 @@ _specs := {
 	"training_job": {"fields": {"id": _string, "code_ref": _string, "environment": _string}, "required": set()},
 	"base_model": {"fields": {"name": _string, "version": _string}, "required": {"name"}},
 	"evaluation": {
+		"children": {"dataset": "ref"},
 		"fields": {
 			"metric": _string, "value": _number, "threshold": _number, "higher_is_better": _bool,
 			"dataset": _object, "evaluated_at": _time,
@@ -103,14 +109,16 @@ _specs := {
 	"bias_assessment": {"fields": {"method": _string, "passed": _bool, "evaluated_at": _time}, "required": {"method", "passed"}},
 	"approval": {"fields": {"stage": "stage", "approved_by": _string, "approved_at": _time}, "required": {"stage", "approved_by", "approved_at"}},
 	"retirement": {
+		"children": {"data_deletion_certificates": "data_deletion_certificate"},
 		"fields": {
 			"retired_at": _time, "reason": _string, "record_uri": _string, "retention_until": _time,
 			"artifacts_deleted_at": _time, "data_deletion_certificates": _list,
 		},
 		"required": {"retired_at"},
 	},
-	"data_deletion_certificate": {"fields": {"id": _string, "issued_at": _time, "datasets": _list}, "required": {"id"}},
+	"data_deletion_certificate": {"children": {"datasets": "ref"}, "fields": {"id": _string, "issued_at": _time, "datasets": _list}, "required": {"id"}},
 	"deployment": {
+		"children": {"content_safety": "content_safety", "monitoring": "monitoring", "rollout": "rollout_step"},
 		"fields": {
 			"endpoint": _string, "model": _string, "version": _string, "environment": "environment",
 			"traffic_percent": _percent, "deployed_at": _time, "deployed_by": _string,
@@ -203,6 +211,76 @@ _describe(kind) := _expected[kind]
 
 _describe(kind) := concat(" ", ["one of", concat(", ", sort(_enums[kind]))]) if _enums[kind]
 
+# The errors: none when the document matches the JSON Schema generated from _specs
+# (json.match_schema runs natively in both engines, so a valid 100,000-version snapshot is
+# checked in a fraction of its evaluation) and no id repeats; otherwise every error the
+# checks below find, each with its path. Should the two ever disagree, the document is
+# still refused (fail closed) with a general error.
+errors := set() if {
+	_matches_schema
+	count(_duplicates) == 0
+} else := _found
+
+_found := _detailed | _duplicates if {
+	count(_detailed | _duplicates) > 0
+} else := {{"path": "", "message": "does not match the snapshot-v1 schema"}}
+
+_matches_schema if json.match_schema(input, document_schema)[0] == true
+
+# The JSON Schema of snapshot-v1, generated from _specs. Rego has no recursion, so the
+# nested entities are built bottom up, each level from the schemas of the one below.
+document_schema := _json("document", _level4)
+
+_level0 := {name: _json(name, {}) |
+	some name in [
+		"registry", "ref", "deletion_certificate", "artifact", "config_artifact", "step",
+		"training_job", "base_model", "safety_evaluation", "bias_assessment", "approval",
+		"content_safety", "monitoring", "rollout_step",
+	]
+}
+
+_level1 := object.union(_level0, {name: _json(name, _level0) |
+	some name in ["evaluation", "data_deletion_certificate", "lineage", "dataset", "deployment"]
+})
+
+_level2 := object.union(_level1, {"retirement": _json("retirement", _level1)})
+
+_level3 := object.union(_level2, {"version": _json("version", _level2)})
+
+_level4 := object.union(_level3, {"model": _json("model", _level3)})
+
+_json(spec, below) := {
+	"type": "object",
+	"additionalProperties": false,
+	"required": sort(_specs[spec].required),
+	"properties": properties,
+} if {
+	properties := {key: _field_json(spec, key, kind, below) | some key, kind in _specs[spec].fields}
+}
+
+_field_json(spec, key, "object", below) := below[_specs[spec].children[key]]
+
+_field_json(spec, key, "list", below) := {"type": "array", "items": below[_specs[spec].children[key]]}
+
+_field_json(_, _, kind, _) := _scalar_json[kind] if not kind in {"object", "list"}
+
+_scalar_json := {
+	"string": {"type": "string"},
+	"time": {"type": "string", "pattern": data.almguard.lib.time.pattern},
+	"bool": {"type": "boolean"},
+	"number": {"type": "number"},
+	"percent": {"type": "number", "minimum": 0, "maximum": 100},
+	"tags": {"type": "object", "additionalProperties": {"type": "string"}},
+	"strings": {"type": "array", "items": {"type": "string"}},
+	"numbers": {"type": "object", "additionalProperties": {"type": "number"}},
+	"schema_version": {"type": "number", "minimum": 1, "maximum": 1},
+	"stage": {"type": "string", "enum": sort(_enums.stage)},
+	"environment": {"type": "string", "enum": sort(_enums.environment)},
+	"risk_tier": {"type": "string", "enum": sort(_enums.risk_tier)},
+	"model_type": {"type": "string", "enum": sort(_enums.model_type)},
+	"config_kind": {"type": "string", "enum": sort(_enums.config_kind)},
+}
+
 # The errors of one mapping against one spec: not a mapping, unknown, null, missing or
 # mistyped fields. Nested mappings and lists are checked by the rules below.
 shape_errors(value, spec, path) := {{"path": path, "message": "must be a mapping"}} if {
@@ -257,44 +335,40 @@ _list_errors(obj, key, spec, path) := {e |
 	some e in shape_errors(item, spec, _index(_join(path, key), i))
 }
 
-errors contains error if {
+_detailed contains error if {
 	not is_object(input)
 	error := {"path": "", "message": "a snapshot is a mapping with schema_version, registry, datasets, models and deployments"}
 }
 
-errors contains error if {
+_detailed contains error if {
 	is_object(input)
 	some error in shape_errors(input, "document", "")
 }
 
-errors contains error if {
+_detailed contains error if {
 	some error in shape_errors(input.registry, "registry", "registry")
 }
 
-errors contains error if {
+_detailed contains error if {
 	some i, dataset in _items(input, "datasets")
 	path := _index("datasets", i)
 	some error in (shape_errors(dataset, "dataset", path) | _child_errors(dataset, "deletion_certificate", path))
 }
 
-errors contains error if {
+_detailed contains error if {
 	some i, model in _items(input, "models")
 	some error in shape_errors(model, "model", _index("models", i))
 }
 
-errors contains error if {
+_detailed contains error if {
 	some i, model in _items(input, "models")
 	some j, version in _items(model, "versions")
 	some error in _version_errors(version, sprintf("models[%d].versions[%d]", [i, j]))
 }
 
-errors contains error if {
+_detailed contains error if {
 	some i, deployment in _items(input, "deployments")
 	some error in _deployment_errors(deployment, _index("deployments", i))
-}
-
-errors contains error if {
-	some error in _duplicates
 }
 
 _child_errors(obj, key, path) := _child_spec_errors(obj, key, key, path)
@@ -346,40 +420,56 @@ _version_errors(version, path) := shape_errors(version, "version", path) if {
 _deployment_errors(deployment, path) := ((shape_errors(deployment, "deployment", path) | _child_errors(deployment, "content_safety", path)) | _child_errors(deployment, "monitoring", path)) | _list_errors(deployment, "rollout", "rollout_step", path)
 
 # Two entries with one id make the snapshot ambiguous (and the rules' indexes conflict).
-# Linear: the ids of each kind are sorted, and the first repeated id is named with the
-# position of its second entry.
+# Linear: ids are counted against their distinct set, and only a kind that repeats one is
+# searched for the first repeated id and the position of its second entry.
 _duplicates contains error if {
-	some kind, entries in _keyed
-	ids := [id | some [id, _] in entries]
+	some kind, ids in _ids
 	count(ids) != count({id | some id in ids})
 	sorted := sort(ids)
 	repeats := [id | some k, id in sorted; k > 0; sorted[k - 1] == id]
 	id := repeats[0]
-	paths := [path | some [x, path] in entries; x == id]
+	paths := [path | some [x, path] in _keyed[kind]; x == id]
 	error := {"path": paths[1], "message": sprintf("duplicate %s '%s': each must appear once", [kind, id])}
 }
 
-# [id, path] of every identified entry whose id fields are strings (others are type errors).
-_keyed := {
-	"dataset version": [[concat("@", [d.name, d.version]), _index("datasets", i)] |
+_ids := {kind: _ids_of(entries) | some kind, entries in _cheap_keyed}
+
+_ids_of(entries) := [id | some [id, _] in entries]
+
+# [id, index] of every identified entry whose id fields are strings (others are type
+# errors); the paths are spelled out only when an id repeats.
+_cheap_keyed := {
+	"dataset version": [[concat("@", [d.name, d.version]), i] |
 		some i, d in _items(input, "datasets")
 		_strings(d, ["name", "version"])
 	],
-	"model": [[m.name, _index("models", i)] |
+	"model": [[m.name, i] |
 		some i, m in _items(input, "models")
 		_strings(m, ["name"])
 	],
-	"model version": [[concat("@", [m.name, v.version]), sprintf("models[%d].versions[%d]", [i, j])] |
+	"model version": [[concat("@", [m.name, v.version]), [i, j]] |
 		some i, m in _items(input, "models")
 		_strings(m, ["name"])
 		some j, v in _items(m, "versions")
 		_strings(v, ["version"])
 	],
-	"deployment": [[sprintf("%s/%s@%s", [d.endpoint, d.model, d.version]), _index("deployments", i)] |
+	"deployment": [[concat("", [d.endpoint, "/", d.model, "@", d.version]), i] |
 		some i, d in _items(input, "deployments")
 		_strings(d, ["endpoint", "model", "version"])
 	],
 }
+
+_keyed[kind] := _with_paths(kind, entries) if some kind, entries in _cheap_keyed
+
+_with_paths(kind, entries) := [[id, _path(kind, at)] | some [id, at] in entries]
+
+_path("dataset version", i) := _index("datasets", i)
+
+_path("model", i) := _index("models", i)
+
+_path("model version", [i, j]) := sprintf("models[%d].versions[%d]", [i, j])
+
+_path("deployment", i) := _index("deployments", i)
 
 _strings(obj, keys) if {
 	is_object(obj)

@@ -114,6 +114,14 @@ dataset_ref_id(ref) := sprintf("%s@%s", [ref.dataset, ref.version])
 # the strictest one ("high"): an unknown risk must not lower the bar (fail closed).
 effective_tier(model) := object.get(model, "risk_tier", "high")
 
+# How a message names the tier a model is judged by: its recorded risk tier ("risk tier
+# 'limited'"), or for a model without one the tier it is held to and why ("its tier (held to
+# tier high: no risk tier recorded)"), so that no message claims a tier the model does not
+# have. Written to follow "which ... requires" and "required for ...".
+tier_phrase(model) := sprintf("risk tier '%s'", [model.risk_tier]) if {
+	is_string(object.get(model, "risk_tier", null))
+} else := sprintf("its tier (held to tier %s: no risk tier recorded)", [data.almguard.lib.snapshot.effective_tier(model)])
+
 # The ids (name@version) of every dataset a model version references: its training and
 # evaluation data, the datasets of its evaluations and of its data deletion certificates.
 version_dataset_refs(version) := {concat("@", [ref.dataset, ref.version]) |

@@ -57,6 +57,7 @@ test_valid_refuses_what_is_not_an_instant if {
 test_leap_years_of_the_gregorian_calendar if {
 	data.almguard.lib.time.valid("2000-02-29T00:00:00Z")
 	data.almguard.lib.time.valid("2024-02-29T00:00:00Z")
-	data.almguard.lib.time._days_in_month(2023, 2) == 28
-	data.almguard.lib.time._days_in_month(2023, 4) == 30
+	data.almguard.lib.time.valid("2400-02-29T00:00:00Z")
+	not data.almguard.lib.time.valid("2100-02-29T00:00:00Z")
+	not data.almguard.lib.time.valid("2023-04-31T00:00:00Z")
 }

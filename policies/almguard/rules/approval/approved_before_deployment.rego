@@ -7,7 +7,8 @@
 #   without deployed_at cannot show that the approval came first, so it is a finding too (a
 #   distinct message): the order must be provable. A version with no production approval at
 #   all is ALM-APPR-001's finding and is skipped here, as are deployments naming an unknown
-#   version.
+#   version. The message names the deployed_at and the earliest production approval's
+#   approved_at.
 # custom:
 #   id: ALM-APPR-002
 #   severity: high
@@ -44,10 +45,24 @@ _finding(id, serving) := {
 	not data.almguard.lib.approval.has_time(serving.deployment, "deployed_at")
 } else := {
 	"resource": {"kind": "deployment", "id": id},
-	"message": sprintf("Deployment '%s' has no production approval dated at or before its deployed_at", [id]),
+	"message": sprintf(
+		"Deployment '%s' went live at %s (deployed_at), before its earliest production approval at %s",
+		[id, serving.deployment.deployed_at, _earliest_approval(serving.entry.version)],
+	),
 } if {
 	deployed_ns := data.almguard.lib.time.ns(serving.deployment.deployed_at)
 	every approved_ns in data.almguard.lib.approval.approval_times(serving.entry.version, "production") {
 		approved_ns > deployed_ns
 	}
+}
+
+# The approved_at of the version's earliest production approval, as recorded (of equal
+# instants written in different offsets, the first in text order).
+_earliest_approval(version) := sort(times)[0] if {
+	first := min(data.almguard.lib.approval.approval_times(version, "production"))
+	times := [approval.approved_at |
+		some approval in version.approvals
+		approval.stage == "production"
+		data.almguard.lib.time.ns(approval.approved_at) == first
+	]
 }

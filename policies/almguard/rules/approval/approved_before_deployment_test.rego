@@ -18,9 +18,9 @@ _deployment := {
 
 _approved_at(at) := {"stage": "production", "approved_by": "carol@contoso.com", "approved_at": at}
 
-_late := {
+_late(approved_at) := {
 	"resource": {"kind": "deployment", "id": "ep/m@1.0.0"},
-	"message": "Deployment 'ep/m@1.0.0' has no production approval dated at or before its deployed_at",
+	"message": sprintf("Deployment 'ep/m@1.0.0' went live at 2026-10-03T10:00:00Z (deployed_at), before its earliest production approval at %s", [approved_at]),
 }
 
 _undated := {
@@ -37,13 +37,13 @@ test_approval_at_the_same_instant_passes if {
 }
 
 test_approval_one_second_after_deployment_fails if {
-	approved_before_deployment.deny == {_late} with input as _snapshot([_approved_at("2026-10-03T10:00:01Z")], [_deployment])
+	approved_before_deployment.deny == {_late("2026-10-03T10:00:01Z")} with input as _snapshot([_approved_at("2026-10-03T10:00:01Z")], [_deployment])
 }
 
 test_times_compare_across_offsets if {
 	# 11:00+01:00 is 10:00Z (same instant, passes); 11:00:01+01:00 is one second after.
 	count(approved_before_deployment.deny) == 0 with input as _snapshot([_approved_at("2026-10-03T11:00:00+01:00")], [_deployment])
-	approved_before_deployment.deny == {_late} with input as _snapshot([_approved_at("2026-10-03T11:00:01+01:00")], [_deployment])
+	approved_before_deployment.deny == {_late("2026-10-03T11:00:01+01:00")} with input as _snapshot([_approved_at("2026-10-03T11:00:01+01:00")], [_deployment])
 }
 
 test_one_early_approval_among_late_ones_passes if {
@@ -56,7 +56,16 @@ test_staging_approval_before_deployment_does_not_count if {
 		{"stage": "staging", "approved_by": "carol@contoso.com", "approved_at": "2026-10-01T00:00:00Z"},
 		_approved_at("2026-11-01T00:00:00Z"),
 	]
-	approved_before_deployment.deny == {_late} with input as _snapshot(approvals, [_deployment])
+	approved_before_deployment.deny == {_late("2026-11-01T00:00:00Z")} with input as _snapshot(approvals, [_deployment])
+}
+
+test_message_names_the_earliest_late_approval if {
+	approvals := [
+		_approved_at("2026-11-02T00:00:00Z"),
+		_approved_at("2026-11-01T01:00:00+01:00"),
+		_approved_at("2026-11-01T00:00:00Z"),
+	]
+	approved_before_deployment.deny == {_late("2026-11-01T00:00:00Z")} with input as _snapshot(approvals, [_deployment])
 }
 
 test_missing_deployed_at_cannot_prove_the_order if {
@@ -79,7 +88,7 @@ test_each_production_deployment_is_checked if {
 	early := object.union(_deployment, {"endpoint": "ep-old", "deployed_at": "2026-09-01T00:00:00Z"})
 	approved_before_deployment.deny == {{
 		"resource": {"kind": "deployment", "id": "ep-old/m@1.0.0"},
-		"message": "Deployment 'ep-old/m@1.0.0' has no production approval dated at or before its deployed_at",
+		"message": "Deployment 'ep-old/m@1.0.0' went live at 2026-09-01T00:00:00Z (deployed_at), before its earliest production approval at 2026-10-02T09:00:00Z",
 	}} with input as _snapshot([_approved_at("2026-10-02T09:00:00Z")], [_deployment, early])
 }
 

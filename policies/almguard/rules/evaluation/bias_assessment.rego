@@ -51,8 +51,8 @@ deny contains _finding(entry) if {
 _finding(entry) := {
 	"resource": {"kind": "model_version", "id": entry.id},
 	"message": sprintf(
-		"Version '%s' of risk tier '%s' model '%s' has no passed bias assessment",
-		[entry.id, entry.tier, entry.model.name],
+		"Version '%s' of model '%s' has no passed bias assessment, which %s requires",
+		[entry.id, entry.model.name, data.almguard.lib.snapshot.tier_phrase(entry.model)],
 	),
 }
 

@@ -20,7 +20,7 @@ _deployment(traffic) := {
 
 _missing := {
 	"resource": {"kind": "model_version", "id": "m@1.0.0"},
-	"message": "Version 'm@1.0.0' of risk tier 'high' model 'm' has no passed bias assessment",
+	"message": "Version 'm@1.0.0' of model 'm' has no passed bias assessment, which risk tier 'high' requires",
 }
 
 _passed := {"bias_assessments": [{"method": "disparate_impact", "passed": true}]}
@@ -70,15 +70,18 @@ test_limited_risk_model_is_not_checked if {
 	count(bias_assessment.deny) == 0 with input as _snapshot(_model("limited", {}), [_deployment(100)])
 }
 
-test_model_without_tier_counts_as_high if {
+test_model_without_tier_counts_as_high_and_says_so if {
 	model := {"name": "m", "versions": [{"version": "1.0.0"}]}
-	bias_assessment.deny == {_missing} with input as _snapshot(model, [_deployment(100)])
+	bias_assessment.deny == {{
+		"resource": {"kind": "model_version", "id": "m@1.0.0"},
+		"message": "Version 'm@1.0.0' of model 'm' has no passed bias assessment, which its tier (held to tier high: no risk tier recorded) requires",
+	}} with input as _snapshot(model, [_deployment(100)])
 }
 
 test_configured_tiers_are_checked if {
 	bias_assessment.deny == {{
 		"resource": {"kind": "model_version", "id": "m@1.0.0"},
-		"message": "Version 'm@1.0.0' of risk tier 'limited' model 'm' has no passed bias assessment",
+		"message": "Version 'm@1.0.0' of model 'm' has no passed bias assessment, which risk tier 'limited' requires",
 	}} with input as _snapshot(_model("limited", {}), [_deployment(100)])
 		with data.almguard.config.evaluation.bias_assessment_tiers as ["high", "limited"]
 }

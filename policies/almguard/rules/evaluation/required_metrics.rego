@@ -44,8 +44,8 @@ deny contains finding if {
 _finding(entry, requirement, evaluations) := {
 	"resource": {"kind": "model_version", "id": entry.id},
 	"message": sprintf(
-		"Version '%s' has no '%s' evaluation, which risk tier '%s' requires",
-		[entry.id, requirement.metric, entry.tier],
+		"Version '%s' has no '%s' evaluation, which %s requires",
+		[entry.id, requirement.metric, data.almguard.lib.snapshot.tier_phrase(entry.model)],
 	),
 } if {
 	count(evaluations) == 0

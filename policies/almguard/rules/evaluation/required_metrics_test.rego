@@ -147,6 +147,14 @@ test_model_without_tier_is_held_to_high if {
 	required_metrics.deny == {_below} with input as _snapshot(model, _serving)
 }
 
+test_missing_metric_of_a_model_without_tier_says_it_is_held_to_high if {
+	model := {"name": "m", "versions": [{"version": "1.0.0"}]}
+	required_metrics.deny == {{
+		"resource": {"kind": "model_version", "id": "m@1.0.0"},
+		"message": "Version 'm@1.0.0' has no 'accuracy' evaluation, which its tier (held to tier high: no risk tier recorded) requires",
+	}} with input as _snapshot(model, _serving)
+}
+
 test_limited_tier_uses_its_own_threshold if {
 	model := {"name": "m", "risk_tier": "limited", "versions": [{"version": "1.0.0", "evaluations": [_accuracy(0.85)]}]}
 	count(required_metrics.deny) == 0 with input as _snapshot(model, _serving)

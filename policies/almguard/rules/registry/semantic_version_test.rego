@@ -4,10 +4,19 @@ import rego.v1
 
 import data.almguard.rules.registry.semantic_version
 
-_snapshot(version) := {
+_snapshot(version) := _versions([{"version": version}])
+
+_versions(versions) := {
 	"schema_version": 1,
 	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "versions": [{"version": version}]}],
+	"models": [{"name": "m", "versions": versions}],
+}
+
+_tagged(version, semver) := {"version": version, "tags": {"almguard.semver": semver}}
+
+_finding(version, message) := {
+	"resource": {"kind": "model_version", "id": concat("@", ["m", version])},
+	"message": message,
 }
 
 test_semantic_version_passes if {
@@ -19,12 +28,97 @@ test_prerelease_is_semantic if {
 }
 
 test_two_part_version_fails if {
-	semantic_version.deny == {{
-		"resource": {"kind": "model_version", "id": "m@2.1"},
-		"message": "Version '2.1' of model 'm' is not a semantic version (MAJOR.MINOR.PATCH)",
-	}} with input as _snapshot("2.1")
+	semantic_version.deny == {_finding(
+		"2.1",
+		"Version '2.1' of model 'm' is not a semantic version (MAJOR.MINOR.PATCH), and no tag 'almguard.semver' names a semantic version",
+	)} with input as _snapshot("2.1")
 }
 
 test_plain_integer_version_fails if {
 	count(semantic_version.deny) == 1 with input as _snapshot("3")
+}
+
+test_without_a_tag_name_only_the_string_counts if {
+	semantic_version.deny == {_finding(
+		"3",
+		"Version '3' of model 'm' is not a semantic version (MAJOR.MINOR.PATCH)",
+	)} with input as _versions([_tagged("3", "2.1.0")])
+		with data.almguard.config.registry.semver_tag as ""
+}
+
+test_semantic_version_tag_passes_a_numbered_version if {
+	count(semantic_version.deny) == 0 with input as _versions([_tagged("1", "1.0.0"), _tagged("2", "1.1.0")])
+}
+
+test_invalid_semantic_version_tag_fails if {
+	semantic_version.deny == {_finding(
+		"3",
+		"Version '3' of model 'm' is not a semantic version (MAJOR.MINOR.PATCH), and its tag 'almguard.semver' ('2.1') is not a semantic version",
+	)} with input as _versions([_tagged("3", "2.1")])
+}
+
+test_configured_tag_name_is_read if {
+	version := {"version": "3", "tags": {"semver": "2.1.0"}}
+	count(semantic_version.deny) == 0 with input as _versions([version])
+		with data.almguard.config.registry.semver_tag as "semver"
+	count(semantic_version.deny) == 1 with input as _versions([version])
+}
+
+test_tag_claiming_another_versions_semantic_version_fails if {
+	semantic_version.deny == {
+		_finding("2", "Version '2' of model 'm' is tagged almguard.semver '1.1.0', which is also the semantic version of version '3'"),
+		_finding("3", "Version '3' of model 'm' is tagged almguard.semver '1.1.0', which is also the semantic version of version '2'"),
+	} with input as _versions([_tagged("1", "1.0.0"), _tagged("2", "1.1.0"), _tagged("3", "1.1.0")])
+}
+
+test_tag_claiming_a_semantic_version_string_fails if {
+	semantic_version.deny == {_finding(
+		"3",
+		"Version '3' of model 'm' is tagged almguard.semver '1.1.0', which is also the semantic version of version '1.1.0'",
+	)} with input as _versions([{"version": "1.1.0"}, _tagged("3", "1.1.0")])
+}
+
+test_tag_of_a_semantic_version_string_is_not_consulted if {
+	count(semantic_version.deny) == 0 with input as _versions([_tagged("1.0.0", "9.9.9"), _tagged("1.1.0", "9.9.9")])
+}
+
+test_integer_scheme_accepts_whole_numbers if {
+	count(semantic_version.deny) == 0 with input as _versions([{"version": "0"}, {"version": "1"}, {"version": "12"}])
+		with data.almguard.config.registry.version_scheme as "integer"
+}
+
+test_integer_scheme_refuses_other_strings if {
+	semantic_version.deny == {
+		_finding("01", "Version '01' of model 'm' is not a whole version number (versioning scheme integer), and no tag 'almguard.semver' names a semantic version"),
+		_finding("v3", "Version 'v3' of model 'm' is not a whole version number (versioning scheme integer), and no tag 'almguard.semver' names a semantic version"),
+		_finding("2.1.0", "Version '2.1.0' of model 'm' is not a whole version number (versioning scheme integer), and no tag 'almguard.semver' names a semantic version"),
+		_finding("-1", "Version '-1' of model 'm' is not a whole version number (versioning scheme integer), and no tag 'almguard.semver' names a semantic version"),
+		_finding("", "Version '' of model 'm' is not a whole version number (versioning scheme integer), and no tag 'almguard.semver' names a semantic version"),
+	} with input as _versions([{"version": "01"}, {"version": "v3"}, {"version": "2.1.0"}, {"version": "-1"}, {"version": ""}])
+		with data.almguard.config.registry.version_scheme as "integer"
+}
+
+test_integer_scheme_still_accepts_a_semantic_version_tag if {
+	count(semantic_version.deny) == 0 with input as _versions([_tagged("v3", "3.0.0")])
+		with data.almguard.config.registry.version_scheme as "integer"
+}
+
+test_any_scheme_accepts_every_string if {
+	count(semantic_version.deny) == 0 with input as _versions([{"version": "v3"}, {"version": "2024-07-18"}])
+		with data.almguard.config.registry.version_scheme as "any"
+}
+
+test_unknown_scheme_accepts_nothing if {
+	semantic_version.deny == {_finding(
+		"2.1.0",
+		"Version '2.1.0' of model 'm' cannot follow the unknown versioning scheme 'semvr' (known: semver, integer, any), and no tag 'almguard.semver' names a semantic version",
+	)} with input as _snapshot("2.1.0")
+		with data.almguard.config.registry.version_scheme as "semvr"
+}
+
+test_null_scheme_means_the_default if {
+	count(semantic_version.deny) == 1 with input as _snapshot("3")
+		with data.almguard.config.registry.version_scheme as null
+	count(semantic_version.deny) == 0 with input as _snapshot("3.0.0")
+		with data.almguard.config.registry.version_scheme as null
 }

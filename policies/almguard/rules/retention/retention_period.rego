@@ -43,8 +43,8 @@ deny contains finding if {
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(
-			"Retirement record of version '%s' sets a retention period shorter than the %v days required for risk tier '%s'",
-			[id, days, tier],
+			"Retirement record of version '%s' sets a retention period shorter than the %v days required for %s",
+			[id, days, data.almguard.lib.snapshot.tier_phrase(retired.entry.model)],
 		),
 	}
 }

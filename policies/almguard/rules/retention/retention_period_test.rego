@@ -44,7 +44,7 @@ test_model_without_tier_is_judged_as_high if {
 	model := object.remove(input_doc.models[0], ["risk_tier"])
 	rule.deny == {{
 		"resource": {"kind": "model_version", "id": "m@1.0.0"},
-		"message": "Retirement record of version 'm@1.0.0' sets a retention period shorter than the 3650 days required for risk tier 'high'",
+		"message": "Retirement record of version 'm@1.0.0' sets a retention period shorter than the 3650 days required for its tier (held to tier high: no risk tier recorded)",
 	}} with input as object.union(input_doc, {"models": [model]})
 }
 
