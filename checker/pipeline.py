@@ -5,9 +5,10 @@ through a Pipeline (pip-audit's Auditor is the model). Python loads, partitions,
 engine and turns the decision into the result document; whether anything passes is decided
 only in Rego:
 
-1. each partition of the snapshot is evaluated as ``data.almguard.lib.decision.part``
-   (its findings, input errors, resources checked, and what a proposal is about) —
-   in parallel for large registries;
+1. each partition of the snapshot is evaluated as ``data.almguard.lib.findings.result``
+   (its findings, input errors and resources checked) — in parallel for large
+   registries — and, for a gate, ``data.almguard.lib.decision.relevance`` names what the
+   proposal is about;
 2. the parts are merged by ``data.almguard.decision`` (the same document a platform team's
    OPA answers for a whole snapshot): findings joined to the catalog, waivers applied by the
    snapshot's clock, the summary and verdict, a gate's allow or deny.
@@ -23,7 +24,7 @@ from typing import Any, Iterator, Sequence
 
 from . import __version__
 from .canonical import compact_json
-from .engines.interface import Engine
+from .engines.interface import RELEVANCE, Engine
 from .errors import DecisionError, EngineError
 from .partition import Components, partition
 from .policyset import PolicySet
@@ -70,17 +71,20 @@ class Pipeline:
 
     def parts(self, document: dict[str, Any], proposal: Proposal | None = None,
               *, batch_weight: int = 2000) -> list[Part]:
-        """Phase 1: every partition of the document, evaluated."""
-        wanted = proposal.model_dump() if proposal is not None else None
+        """Phase 1: every partition of the document, evaluated; for a gate, one more part
+        naming the resources the proposal is about."""
+        texts = (compact_json(sub) for sub in partition(document, batch_weight=batch_weight))
+        parts = self._checked(self.engine.evaluate(texts))
+        if proposal is not None:
+            parts.append(self._relevance(document, proposal))
+        return parts
 
-        def requests() -> Iterator[str]:
-            for sub in partition(document, batch_weight=batch_weight):
-                body: dict[str, Any] = {"snapshot": sub}
-                if wanted is not None:
-                    body["proposal"] = wanted
-                yield compact_json(body)
-
-        return self._checked(self.engine.evaluate(requests()))
+    def _relevance(self, document: dict[str, Any], proposal: Proposal) -> Part:
+        own = [m for m in document.get("models") or () if m.get("name") == proposal.model]
+        body = {"snapshot": {**document, "models": own, "datasets": [], "deployments": []},
+                "proposal": proposal.model_dump()}
+        relevant = self.engine.evaluate([compact_json(body)], RELEVANCE)[0]
+        return {"errors": [], "findings": [], "resources": {}, "relevant": relevant}
 
     def decide(self, registry: dict[str, Any], parts: Sequence[Part], request: Request,
                proposal: Proposal | None = None) -> dict[str, Any]:

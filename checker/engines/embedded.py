@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 
 from ..errors import EngineError, PolicyError
 from ..policyset import Module, PolicySet
-from .interface import PART, Engine, bounded_map
+from .interface import FINDINGS, Engine, bounded_map
 
 os.environ.setdefault("RUST_BACKTRACE", "0")
 
@@ -57,7 +57,7 @@ def new_engine(modules: Sequence[Module], data: dict[str, Any]) -> Any:
     return engine
 
 
-def evaluate_one(engine: Any, text: str, query: str = PART) -> Any:
+def evaluate_one(engine: Any, text: str, query: str = FINDINGS) -> Any:
     try:
         engine.set_input_json(text)
         raw = engine.eval_query_as_json(query)
@@ -114,7 +114,7 @@ class EmbeddedEngine(Engine):
         self._engine = new_engine(policies.modules, policies.data)
         self.probe()  # surfaces unsafe vars, unknown functions, conflicts
 
-    def evaluate(self, inputs: Iterable[str], query: str = PART) -> list[Any]:
+    def evaluate(self, inputs: Iterable[str], query: str = FINDINGS) -> list[Any]:
         if self._engine is None or self._policies is None:
             raise EngineError("engine used before policies were loaded")
         stream = iter(inputs)

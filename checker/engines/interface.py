@@ -1,9 +1,10 @@
 """The engine interface: load policies and data once, evaluate many inputs.
 
 Nothing above this interface knows which engine ran. An engine answers a Rego query for
-each input document (JSON text): ``PART`` for each partition of a snapshot (its findings,
-input errors and resources), then ``DECISION`` once over the merged parts (the verdict,
-waivers applied, a gate's answer). Both are our policies' own documents; an engine only
+each input document (JSON text): ``FINDINGS`` for each partition of a snapshot (its
+findings, input errors and resources), ``RELEVANCE`` for what a gate's proposal is about,
+then ``DECISION`` once over the merged parts (the verdict, waivers applied, a gate's
+answer). Both are our policies' own documents; an engine only
 evaluates.
 """
 
@@ -18,7 +19,9 @@ from typing import Any, Callable, Iterable, Iterator
 from ..errors import EngineError
 from ..policyset import PolicySet
 
-PART = "data.almguard.lib.decision.part"
+FINDINGS = "data.almguard.lib.findings.result"     # input: a snapshot (or a partition)
+RELEVANCE = "data.almguard.lib.decision.relevance"  # input: {"snapshot", "proposal"}
+PART = "data.almguard.lib.decision.part"            # input: {"snapshot", "proposal"}
 DECISION = "data.almguard.decision"
 
 
@@ -36,7 +39,7 @@ class Engine(ABC):
         """Load modules and data, and check that every rule evaluates (raise PolicyError)."""
 
     @abstractmethod
-    def evaluate(self, inputs: Iterable[str], query: str = PART) -> list[Any]:
+    def evaluate(self, inputs: Iterable[str], query: str = FINDINGS) -> list[Any]:
         """Evaluate the query for each JSON input (consumed lazily, possibly in parallel);
         return its value for each, in order. An undefined query is an EngineError (the
         policies are not loaded)."""

@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 from ..errors import EngineError, PolicyError
 from ..metadata import package_of
 from ..policyset import Module, PolicySet
-from .interface import PART, Engine, bounded_map
+from .interface import FINDINGS, Engine, bounded_map
 
 try:
     import requests
@@ -261,7 +261,7 @@ class OpaEngine(Engine):
     def _probe(self) -> None:
         self.probe()
 
-    def _query(self, text: str, query: str = PART) -> Any:
+    def _query(self, text: str, query: str = FINDINGS) -> Any:
         body = '{"input":' + text + "}"
         try:
             response = self._session().post(f"{self.url}/v1/data/{query[5:].replace('.', '/')}",
@@ -292,7 +292,7 @@ class OpaEngine(Engine):
                               f"({query} is undefined)")
         return result
 
-    def evaluate(self, inputs: Iterable[str], query: str = PART) -> list[Any]:
+    def evaluate(self, inputs: Iterable[str], query: str = FINDINGS) -> list[Any]:
         if self._workers < 2:
             return [self._query(text, query) for text in inputs]
         with ThreadPoolExecutor(max_workers=self._workers) as pool:

@@ -35,6 +35,10 @@ _request_fields := {
 	"parts": {"parts", "registry", "waivers", "fail_on", "proposal", "waivers_at"},
 }
 
+# The resources a proposal is about, for form (3): input is {"snapshot", "proposal"}; the
+# snapshot needs only the proposal's model (no rule is evaluated).
+relevance := relevant(input.snapshot, input.proposal)
+
 # One partition's evaluation, for form (3): the findings of input.snapshot and the
 # resources a proposal is about.
 part := object.union(result, {"relevant": relevant(snapshot, object.get(input, "proposal", null))}) if {

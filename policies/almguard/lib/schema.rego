@@ -471,9 +471,20 @@ _path("model version", [i, j]) := sprintf("models[%d].versions[%d]", [i, j])
 
 _path("deployment", i) := _index("deployments", i)
 
-_strings(obj, keys) if {
+_strings(obj, [key]) if {
 	is_object(obj)
-	every key in keys {
-		is_string(object.get(obj, key, null))
-	}
+	is_string(obj[key])
+}
+
+_strings(obj, [first, second]) if {
+	is_object(obj)
+	is_string(obj[first])
+	is_string(obj[second])
+}
+
+_strings(obj, [first, second, third]) if {
+	is_object(obj)
+	is_string(obj[first])
+	is_string(obj[second])
+	is_string(obj[third])
 }

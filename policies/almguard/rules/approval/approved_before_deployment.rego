@@ -21,6 +21,8 @@
 #     - "EU AI Act Art. 12"
 #     - "EU AI Act Art. 17"
 #     - "ISO/IEC 42001 A.6.2.5"
+#     - "SR 11-7 §VI"
+#     - "PRA SS1/23 Principle 2"
 #   alm_rule: A production deployment has a production approval dated before `deployed_at`.
 package almguard.rules.approval.approved_before_deployment
 

@@ -19,6 +19,8 @@
 #     - "EU AI Act Art. 17"
 #     - "NIST AI RMF GOVERN 2.1"
 #     - "ISO/IEC 42001 A.6.2.5"
+#     - "SR 11-7 §VI"
+#     - "PRA SS1/23 Principle 2"
 #   alm_rule: A production deployment has a production approval dated before `deployed_at`.
 package almguard.rules.approval.production_approval
 

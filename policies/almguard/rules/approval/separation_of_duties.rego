@@ -16,6 +16,8 @@
 #     - "EU AI Act Art. 14"
 #     - "EU AI Act Art. 17"
 #     - "NIST AI RMF GOVERN 2.1"
+#     - "SR 11-7 §VI"
+#     - "PRA SS1/23 Principle 2"
 #   alm_rule: The approver is not the version's creator (separation of duties).
 package almguard.rules.approval.separation_of_duties
 

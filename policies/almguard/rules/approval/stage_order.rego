@@ -20,6 +20,8 @@
 #   controls:
 #     - "EU AI Act Art. 17"
 #     - "ISO/IEC 42001 A.6.2.5"
+#     - "SR 11-7 §VI"
+#     - "PRA SS1/23 Principle 2"
 #   alm_rule: Stage approvals happen in order (staging before production).
 package almguard.rules.approval.stage_order
 

@@ -19,6 +19,8 @@
 #     - "EU AI Act Art. 10"
 #     - "NIST AI RMF MEASURE 2.1"
 #     - "ISO/IEC 42001 A.7.4"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: Evaluation data does not overlap training data.
 package almguard.rules.evaluation.data_separation
 

@@ -20,6 +20,8 @@
 #     - "EU AI Act Art. 9"
 #     - "NIST AI RMF MEASURE 2.3"
 #     - "ISO/IEC 42001 A.6.2.4"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: Evaluations took place before the deployment started.
 package almguard.rules.evaluation.evaluated_before_deployment
 

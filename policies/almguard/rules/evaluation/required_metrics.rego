@@ -23,6 +23,8 @@
 #     - "EU AI Act Art. 15"
 #     - "NIST AI RMF MEASURE 2.3"
 #     - "ISO/IEC 42001 A.6.2.4"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: >-
 #     A deployed version has results for the required metrics (by risk tier), each meeting its
 #     threshold (its own, else the configured default).

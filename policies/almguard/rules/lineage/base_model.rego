@@ -21,6 +21,8 @@
 #   controls:
 #     - "EU AI Act Art. 11"
 #     - "ISO/IEC 42001 A.6.2.3"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: Fine-tuned models name their base model.
 package almguard.rules.lineage.base_model
 

@@ -26,6 +26,8 @@
 #     - "EU AI Act Art. 10"
 #     - "EU AI Act Art. 11"
 #     - "ISO/IEC 42001 A.7.5"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: A deployed version, or one at staging or production, has training-data lineage.
 package almguard.rules.lineage.serving_training_lineage
 

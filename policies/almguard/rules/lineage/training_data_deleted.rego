@@ -20,6 +20,8 @@
 #   controls:
 #     - "EU AI Act Art. 10"
 #     - "ISO/IEC 42001 A.7.5"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: Training data of a deployed version has not been deleted out from under it.
 package almguard.rules.lineage.training_data_deleted
 

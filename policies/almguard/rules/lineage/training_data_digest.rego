@@ -18,6 +18,8 @@
 #   controls:
 #     - "EU AI Act Art. 10"
 #     - "ISO/IEC 42001 A.7.5"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: Every dataset version in that lineage has a content digest.
 package almguard.rules.lineage.training_data_digest
 

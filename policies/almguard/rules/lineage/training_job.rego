@@ -22,6 +22,8 @@
 #   controls:
 #     - "EU AI Act Art. 11"
 #     - "ISO/IEC 42001 A.6.2.3"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: >-
 #     Production versions record preprocessing / feature-engineering steps with code
 #     references, and a training job with a pinned code reference.

@@ -23,6 +23,7 @@
 #     - "NIST AI RMF MEASURE 2.4"
 #     - "NIST AI RMF MANAGE 4.1"
 #     - "ISO/IEC 42001 A.6.2.6"
+#     - "SR 11-7 §V"
 #   alm_rule: Production deployments have baseline metrics, alert thresholds and drift detection.
 package almguard.rules.monitoring.production_monitoring
 

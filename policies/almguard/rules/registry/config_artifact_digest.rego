@@ -17,6 +17,8 @@
 #   controls:
 #     - "EU AI Act Art. 11"
 #     - "ISO/IEC 42001 A.6.2.3"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: >-
 #     Versions past development record an artifact digest; agents and prompted models record
 #     their prompt template / RAG configuration as config artifacts with digests.

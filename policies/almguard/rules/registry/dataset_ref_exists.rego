@@ -17,6 +17,8 @@
 #   controls:
 #     - "EU AI Act Art. 10"
 #     - "ISO/IEC 42001 A.7.5"
+#     - "SR 11-7 §IV"
+#     - "PRA SS1/23 Principle 3"
 #   alm_rule: A deployment names a model version that exists; a lineage link names a dataset version that exists.
 package almguard.rules.registry.dataset_ref_exists
 

@@ -16,6 +16,8 @@
 #   controls:
 #     - "NIST AI RMF GOVERN 1.6"
 #     - "ISO/IEC 42001 A.6.2.5"
+#     - "SR 11-7 §VI"
+#     - "PRA SS1/23 Principle 1"
 #   alm_rule: A deployment names a model version that exists; a lineage link names a dataset version that exists.
 package almguard.rules.registry.deployment_version_exists
 

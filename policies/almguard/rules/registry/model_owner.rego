@@ -12,6 +12,8 @@
 #   controls:
 #     - "NIST AI RMF GOVERN 1.6"
 #     - "NIST AI RMF GOVERN 2.1"
+#     - "SR 11-7 §VI"
+#     - "PRA SS1/23 Principle 2"
 #   alm_rule: Every model has an owner and a risk tier.
 package almguard.rules.registry.model_owner
 

@@ -13,6 +13,7 @@
 #   controls:
 #     - "EU AI Act Art. 9"
 #     - "NIST AI RMF GOVERN 1.6"
+#     - "PRA SS1/23 Principle 1"
 #   alm_rule: Every model has an owner and a risk tier.
 package almguard.rules.registry.model_risk_tier
 

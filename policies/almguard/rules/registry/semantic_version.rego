@@ -3,9 +3,10 @@
 # description: >-
 #   The registry's versioning scheme is semantic versioning (MAJOR.MINOR.PATCH), so that
 #   versions order and compare and a reader can tell a breaking change from a patch. The
-#   accepted scheme of version strings is policy data (registry.version_scheme): `semver`
-#   (the default), `integer` (whole numbers 1, 2, 3 as MLflow and Azure ML assign them) or
-#   `any`; an unknown scheme accepts nothing, so a typo cannot switch the rule off. Registries
+#   accepted schemes of version strings are policy data (registry.version_schemes, a list: a
+#   string passes when it follows any): `semver` (the default), `integer` (whole numbers 1, 2,
+#   3 as MLflow and Azure ML assign them) and `any`; an unknown name accepts nothing, so a typo
+#   cannot switch the rule off. Registries
 #   that number versions themselves keep that number as the identity deployments use, so it
 #   cannot be renamed: a version whose string does not follow the scheme passes when its tag
 #   registry.semver_tag (default `almguard.semver`, kept as-is by both importers) holds a
@@ -19,8 +20,8 @@
 #   remediation: >-
 #     Register the version as MAJOR.MINOR.PATCH (for example 2.1.0); where the registry
 #     numbers versions itself (MLflow, Azure ML), tag each version with its semantic version
-#     (almguard.semver = 2.1.0), unique within the model, or set registry.version_scheme to the
-#     registry's scheme.
+#     (almguard.semver = 2.1.0), unique within the model, or accept the registry's numbering in
+#     registry.version_schemes ([semver, integer]).
 #   controls:
 #     - "ISO/IEC 42001 A.6.2.3"
 #   alm_rule: Model version strings are semantic versions (MAJOR.MINOR.PATCH).
@@ -64,21 +65,21 @@ deny contains finding if {
 	}
 }
 
-_scheme := data.almguard.lib.registry.field(data.almguard.config.registry, "version_scheme", "semver")
+_schemes := data.almguard.lib.registry.field(data.almguard.config.registry, "version_schemes", ["semver"])
 
 _semver_tag := data.almguard.lib.registry.field(data.almguard.config.registry, "semver_tag", "")
 
 _follows_scheme(version) if {
-	_scheme == "semver"
+	"semver" in _schemes
 	semver.is_valid(version)
 }
 
 _follows_scheme(version) if {
-	_scheme == "integer"
+	"integer" in _schemes
 	_whole_number(version)
 }
 
-_follows_scheme(_) if _scheme == "any"
+_follows_scheme(_) if "any" in _schemes
 
 # A whole number without sign or leading zeros: 0, 1, 2, ..., 10.
 _whole_number(version) if {
@@ -112,10 +113,12 @@ _claimants(model, claim) := {version.version |
 }
 
 _scheme_text := "is not a semantic version (MAJOR.MINOR.PATCH)" if {
-	_scheme == "semver"
+	_schemes == ["semver"]
 } else := "is not a whole version number (versioning scheme integer)" if {
-	_scheme == "integer"
-} else := sprintf("cannot follow the unknown versioning scheme '%s' (known: semver, integer, any)", [_scheme])
+	_schemes == ["integer"]
+} else := sprintf("follows none of the accepted versioning schemes (%s)", [_scheme_names])
+
+_scheme_names := concat(", ", [sprintf("%v", [scheme]) | some scheme in _schemes])
 
 _tag_text(version) := "" if {
 	_semver_tag == ""

@@ -84,7 +84,7 @@ test_tag_of_a_semantic_version_string_is_not_consulted if {
 
 test_integer_scheme_accepts_whole_numbers if {
 	count(semantic_version.deny) == 0 with input as _versions([{"version": "0"}, {"version": "1"}, {"version": "12"}])
-		with data.almguard.config.registry.version_scheme as "integer"
+		with data.almguard.config.registry.version_schemes as ["integer"]
 }
 
 test_integer_scheme_refuses_other_strings if {
@@ -95,30 +95,47 @@ test_integer_scheme_refuses_other_strings if {
 		_finding("-1", "Version '-1' of model 'm' is not a whole version number (versioning scheme integer), and no tag 'almguard.semver' names a semantic version"),
 		_finding("", "Version '' of model 'm' is not a whole version number (versioning scheme integer), and no tag 'almguard.semver' names a semantic version"),
 	} with input as _versions([{"version": "01"}, {"version": "v3"}, {"version": "2.1.0"}, {"version": "-1"}, {"version": ""}])
-		with data.almguard.config.registry.version_scheme as "integer"
+		with data.almguard.config.registry.version_schemes as ["integer"]
 }
 
 test_integer_scheme_still_accepts_a_semantic_version_tag if {
 	count(semantic_version.deny) == 0 with input as _versions([_tagged("v3", "3.0.0")])
-		with data.almguard.config.registry.version_scheme as "integer"
+		with data.almguard.config.registry.version_schemes as ["integer"]
 }
 
 test_any_scheme_accepts_every_string if {
 	count(semantic_version.deny) == 0 with input as _versions([{"version": "v3"}, {"version": "2024-07-18"}])
-		with data.almguard.config.registry.version_scheme as "any"
+		with data.almguard.config.registry.version_schemes as ["any"]
 }
 
 test_unknown_scheme_accepts_nothing if {
 	semantic_version.deny == {_finding(
 		"2.1.0",
-		"Version '2.1.0' of model 'm' cannot follow the unknown versioning scheme 'semvr' (known: semver, integer, any), and no tag 'almguard.semver' names a semantic version",
+		"Version '2.1.0' of model 'm' follows none of the accepted versioning schemes (semvr), and no tag 'almguard.semver' names a semantic version",
 	)} with input as _snapshot("2.1.0")
-		with data.almguard.config.registry.version_scheme as "semvr"
+		with data.almguard.config.registry.version_schemes as ["semvr"]
 }
 
-test_null_scheme_means_the_default if {
+test_null_schemes_mean_the_default if {
 	count(semantic_version.deny) == 1 with input as _snapshot("3")
-		with data.almguard.config.registry.version_scheme as null
+		with data.almguard.config.registry.version_schemes as null
 	count(semantic_version.deny) == 0 with input as _snapshot("3.0.0")
-		with data.almguard.config.registry.version_scheme as null
+		with data.almguard.config.registry.version_schemes as null
+}
+
+test_several_schemes_accept_any_of_them if {
+	versions := [{"version": "1"}, {"version": "2.1.0"}, {"version": "v3"}]
+	semantic_version.deny == {_finding(
+		"v3",
+		"Version 'v3' of model 'm' follows none of the accepted versioning schemes (semver, integer), and no tag 'almguard.semver' names a semantic version",
+	)} with input as _versions(versions)
+		with data.almguard.config.registry.version_schemes as ["semver", "integer"]
+}
+
+test_no_scheme_accepts_nothing_but_tags if {
+	semantic_version.deny == {_finding(
+		"2.1.0",
+		"Version '2.1.0' of model 'm' follows none of the accepted versioning schemes (), and no tag 'almguard.semver' names a semantic version",
+	)} with input as _versions([{"version": "2.1.0"}, _tagged("3", "3.0.0")])
+		with data.almguard.config.registry.version_schemes as []
 }

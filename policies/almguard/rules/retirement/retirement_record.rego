@@ -15,6 +15,7 @@
 #     where the retirement record with the decision and its approvals is kept (record_uri).
 #   controls:
 #     - "NIST AI RMF GOVERN 1.7"
+#     - "SR 11-7 §VI"
 #   alm_rule: Retired versions have a retirement record (retired_at, reason, record_uri).
 package almguard.rules.retirement.retirement_record
 

@@ -17,6 +17,7 @@
 #     - "NIST AI RMF GOVERN 1.7"
 #     - "NIST AI RMF MANAGE 2.4"
 #     - "ISO/IEC 42001 A.6.2.5"
+#     - "SR 11-7 §VI"
 #   alm_rule: Archived and retired versions serve no traffic.
 package almguard.rules.rollout.inactive_versions_serve_no_traffic
 
