@@ -58,6 +58,18 @@ class Baseline:
     policies_digest: str
     parts: tuple[Part, ...]
     components: Components = field(repr=False)
+    ids: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, snapshot: LoadedSnapshot, policies_digest: str,
+           parts: list[Part]) -> "Baseline":
+        ids: dict[str, set[str]] = {}
+        for part in parts:
+            for kind, listed in (part.get("resources") or {}).items():
+                ids.setdefault(kind, set()).update(listed)
+        return cls(snapshot.digest, policies_digest, tuple(parts),
+                   Components(snapshot.document),
+                   {kind: frozenset(v) for kind, v in ids.items()})
 
 
 class Pipeline:
@@ -136,8 +148,7 @@ class Pipeline:
                                                  request))
 
     def baseline(self, snapshot: LoadedSnapshot) -> Baseline:
-        return Baseline(snapshot.digest, self.policies.digest,
-                        tuple(self.parts(snapshot.document)), Components(snapshot.document))
+        return Baseline.of(snapshot, self.policies.digest, self.parts(snapshot.document))
 
     def gate(self, snapshot: LoadedSnapshot, proposal: Proposal,
              settings: dict[str, Any] | None = None, request: Request = Request(),
@@ -162,13 +173,19 @@ class Pipeline:
 
     def _incremental(self, baseline: Baseline, document: dict[str, Any],
                      proposal: Proposal) -> list[Part]:
-        """The baseline's parts without what the proposal can affect, plus the affected
-        neighbourhood evaluated afresh with the proposal in place."""
+        """The baseline without what the proposal can affect — its findings, and the
+        number of its other resources — plus the affected neighbourhood evaluated afresh
+        with the proposal in place."""
         sub, affected = baseline.components.neighbourhood(document, proposal.model,
                                                           proposal.endpoint)
         fresh = self.parts(sub, proposal, batch_weight=10**9)
-        kept = [_restricted(part, affected, keep=False) for part in baseline.parts]
-        return kept + [_restricted(part, affected, keep=True) for part in fresh]
+        kept_findings = [f for part in baseline.parts for f in part["findings"]
+                         if (f["resource"]["kind"], f["resource"]["id"]) not in affected]
+        counts = {kind: len(ids) - sum(1 for k, i in affected if k == kind and i in ids)
+                  for kind, ids in baseline.ids.items()}
+        kept: Part = {"errors": [], "findings": kept_findings, "resources": {},
+                      "resource_counts": counts}
+        return [kept] + [_restricted(part, affected, keep=True) for part in fresh]
 
 
 def _restricted(part: Part, affected: set[Key], *, keep: bool) -> Part:

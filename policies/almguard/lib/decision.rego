@@ -239,7 +239,15 @@ resources_checked := _resource_count if {
 	ok
 } else := 0
 
-_resource_count := sum([count(_checked(kind)) | some kind in ["model", "model_version", "dataset", "deployment", "endpoint"]])
+_resource_count := sum([count(_checked(kind)) | some kind in ["model", "model_version", "dataset", "deployment", "endpoint"]]) + sum(_precounted)
+
+# Resources a part gives as counts only ("resource_counts"), disjoint from every listed id:
+# a gate on a stored registry sends the unchanged rest of the registry that way.
+_precounted := [n |
+	some p in _parts
+	some n in object.get(p, "resource_counts", {})
+	is_number(n)
+]
 
 # (Comprehensions nested in a comprehension that use its variables are not scheduled by
 # the embedded engine: such inner parts are functions here.)
