@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import traceback
@@ -19,14 +20,17 @@ from .canonical import compact_json
 from .errors import AlmguardError, DecisionError, UsageError
 from .formats import FORMATS
 from .formats.interface import RenderContext
+from .formats.table import count
 from .gate import load_settings, make_proposal
 from .generate import generate
 from .lineage import endpoint_lineage
 from .metadata import SEVERITIES
+from .cache import PartCache
 from .pipeline import Pipeline, Request
 from .policyset import PolicySet, load_policies
 from .progress import Progress
 from .results import ResultDocument
+from .resources import docs_dir
 from .sources.file import FileSource
 from .sources.interface import LoadedSnapshot
 from .waivers import load_waivers
@@ -56,6 +60,9 @@ def _evaluation_args(parser: argparse.ArgumentParser) -> None:
                         help="waiver file (YAML/JSON): accepted findings with expiry")
     parser.add_argument("--timings", action="store_true",
                         help="print how long each phase took to stderr")
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="keep evaluated partitions in DIR: a rescan evaluates only "
+                        "what changed (entries are checked, never trusted)")
 
 
 def _engine_args(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +96,10 @@ def _engine(args: argparse.Namespace) -> Engine:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="almguard",
-        description="Policy-as-code compliance for the ML model lifecycle.")
+        description="Policy-as-code compliance for the ML model lifecycle.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the path is not wrapped
+        epilog=f"Formats, exit codes and rules: {docs_dir()}/"
+        "{snapshot,results,rules,decision}.md")
     parser.add_argument("--version", action="version", version=f"almguard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -152,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the PDF report here")
     report.add_argument("--html", type=Path, metavar="FILE",
                         help="write the HTML form of the report here")
+    report.add_argument("--frameworks", metavar="NAME[,NAME...]",
+                        help="limit the controls view to these frameworks: eu-ai-act, "
+                        "nist-ai-rmf, iso-42001, sr-11-7, pra-ss1-23, other (default: all)")
     _evaluation_args(report)
     _report_args(report)
     _engine_args(report)
@@ -263,17 +276,28 @@ def _write(text: str, output: Path | None) -> None:
 
 def _write_bytes(data: bytes, output: Path) -> None:
     """Write a regular file beside the target and rename it into place, so a failure never
-    leaves a half-written file. Anything else that exists (/dev/null, a pipe, a terminal) is
-    written to directly: renaming over it would replace the device with a file."""
+    leaves a half-written file. The file gets the mode a plain open() would give it (0666
+    less the umask), or keeps the mode of the file it replaces. Anything else that exists
+    (/dev/null, a pipe, a terminal) is written to directly: renaming over it would replace
+    the device with a file. The directory must exist: a mistyped one is an error, not a new
+    tree of directories."""
     try:
         if output.exists() and not output.is_file():
             with open(output, "wb") as handle:
                 handle.write(data)
             return
-        output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+        folder = output.parent
+        if not folder.exists():
+            raise AlmguardError(f"cannot write output: directory {folder} does not exist",
+                                file=str(output))
+        try:
+            mode = stat.S_IMODE(output.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.")
         try:
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), mode)  # mkstemp makes it 0600
                 handle.write(data)
             os.replace(tmp, output)
         except BaseException:
@@ -283,10 +307,19 @@ def _write_bytes(data: bytes, output: Path) -> None:
         raise AlmguardError(f"cannot write output: {exc.strerror}", file=str(output)) from None
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it back at once)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def _terminal() -> tuple[bool, int]:
+    """Colour only on a terminal; the width is $COLUMNS if set (also into a pipe), else the
+    terminal's, else 120."""
     tty = sys.stdout.isatty()
-    width = shutil.get_terminal_size((120, 24)).columns if tty else 120
-    return tty and "NO_COLOR" not in os.environ, max(width, 80)
+    width = shutil.get_terminal_size((120, 24)).columns
+    return tty and "NO_COLOR" not in os.environ, max(width, 40)
 
 
 def _policies(args: argparse.Namespace) -> PolicySet:
@@ -324,7 +357,7 @@ def _evaluate(args: argparse.Namespace, gate: bool
     with _engine(args) as engine:
         with progress.step("Loading policies", "policies"):
             engine.load(policies)
-        pipeline = Pipeline(policies, engine)
+        pipeline = Pipeline(policies, engine, PartCache(args.cache) if args.cache else None)
         with progress.step("Evaluating policies", "evaluate"):
             try:
                 result = (pipeline.gate(snapshot, proposal, settings, request) if gate
@@ -353,7 +386,7 @@ def _emit(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext) 
     _write(text, args.output)
     if args.output is not None:
         s = result.summary
-        print(f"almguard: {s.verdict}: {s.findings} findings, {s.waived} waived; "
+        print(f"almguard: {s.verdict}: {count(s.findings, 'finding')}, {s.waived} waived; "
               f"wrote {args.output}", file=sys.stderr)
     return result.exit_code
 
@@ -410,7 +443,8 @@ def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: Render
     assert ctx.snapshot is not None and ctx.policies is not None
     progress = Progress(timings=args.timings)
     with progress.step("Rendering report", "report_html"):
-        context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at)
+        context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at,
+                                frameworks=getattr(args, "frameworks", None))
         text = render_html(context)
     if html is not None:
         _write(text, html)
@@ -430,7 +464,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     generated_at = _generated_at(args)
     result, ctx = _evaluate(args, gate=False)
     s = result.summary
-    print(f"almguard: {s.verdict}: {s.findings} findings, {s.waived} waived", file=sys.stderr)
+    print(f"almguard: {s.verdict}: {count(s.findings, 'finding')}, {s.waived} waived",
+          file=sys.stderr)
     _write_reports(args, result, ctx, generated_at, pdf=args.output, html=args.html)
     return result.exit_code
 

@@ -10,6 +10,7 @@ packed into batches to keep the number of engine calls small.
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, Iterator
 
 from .canonical import compact_json
@@ -54,6 +55,18 @@ def _weight(model: dict[str, Any]) -> int:
     return 1 + len(model.get("versions") or ())
 
 
+def _boundary(name: str, batch_weight: int) -> bool:
+    """Whether a batch may start at this name (about one name in batch_weight / 8)."""
+    return zlib.crc32(name.encode("utf-8")) % max(1, batch_weight // 8) == 0
+
+
+def _cut(weight: int, name: str, batch_weight: int) -> bool:
+    """Start a new batch before a component: at a boundary once half full, or when full
+    four times over (a long run without a boundary)."""
+    return weight >= 4 * batch_weight or (weight * 2 >= batch_weight
+                                          and _boundary(name, batch_weight))
+
+
 def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dict[str, Any]]:
     """Split a validated snapshot document into sub-snapshots (same shape as the snapshot)."""
     models = document.get("models") or []
@@ -81,7 +94,9 @@ def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dic
     current: dict[str, Any] | None = None
     weight = 0
     for members in groups.values():
-        if current is None or weight >= batch_weight:
+        first = min([m["name"] for m in members["models"]]
+                    + [d["endpoint"] for d in members["deployments"]])
+        if current is None or _cut(weight, first, batch_weight):
             current = {"models": [], "deployments": [], "dataset_ids": {}}
             batches.append(current)
             weight = 0
@@ -102,10 +117,16 @@ def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dic
         referenced.update(ids)
         parts.append({**base, "datasets": [datasets_by_id[i] for i in ids],
                       "models": batch["models"], "deployments": batch["deployments"]})
-    unreferenced = [d for i, d in datasets_by_id.items() if i not in referenced]
-    for start in range(0, len(unreferenced), batch_weight):
-        parts.append({**base, "datasets": unreferenced[start:start + batch_weight],
-                      "models": [], "deployments": []})
+    chunk: list[Any] = []
+    for ident, dataset in datasets_by_id.items():
+        if ident in referenced:
+            continue
+        if chunk and _cut(len(chunk), ident, batch_weight):
+            parts.append({**base, "datasets": chunk, "models": [], "deployments": []})
+            chunk = []
+        chunk.append(dataset)
+    if chunk:
+        parts.append({**base, "datasets": chunk, "models": [], "deployments": []})
     if not parts:
         parts.append({**base, "datasets": [], "models": [], "deployments": []})
     return parts

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from . import __version__
-from .canonical import compact_json
+from .cache import PartCache
+from .canonical import canonical_json, compact_json
 from .engines.interface import RELEVANCE, Engine
 from .errors import DecisionError, EngineError
 from .partition import Components, partition
@@ -75,21 +76,38 @@ class Baseline:
 class Pipeline:
     """Policies and an engine that has loaded them; evaluates snapshots into results."""
 
-    def __init__(self, policies: PolicySet, engine: Engine) -> None:
+    def __init__(self, policies: PolicySet, engine: Engine,
+                 cache: PartCache | None = None) -> None:
         self.policies = policies
         self.engine = engine
+        self.cache = cache
 
     # --- the two engine steps ------------------------------------------------------------
 
     def parts(self, document: dict[str, Any], proposal: Proposal | None = None,
               *, batch_weight: int = 2000) -> list[Part]:
-        """Phase 1: every partition of the document, evaluated; for a gate, one more part
-        naming the resources the proposal is about."""
-        texts = (compact_json(sub) for sub in partition(document, batch_weight=batch_weight))
-        parts = self._checked(self.engine.evaluate(texts))
+        """Phase 1: every partition of the document, evaluated (or found in the cache);
+        for a gate, one more part naming the resources the proposal is about."""
+        texts = [canonical_json(sub) for sub in partition(document, batch_weight=batch_weight)]
+        if self.cache is None:
+            parts = self._checked(self.engine.evaluate(t.decode("utf-8") for t in texts))
+        else:
+            parts = self._cached(texts)
         if proposal is not None:
             parts.append(self._relevance(document, proposal))
         return parts
+
+    def _cached(self, texts: list[bytes]) -> list[Part]:
+        assert self.cache is not None
+        keys = [self.cache.key(self.policies.digest, text) for text in texts]
+        found: list[Part | None] = [self.cache.get(key) for key in keys]
+        missing = [i for i, part in enumerate(found) if part is None]
+        fresh = self._checked(self.engine.evaluate(texts[i].decode("utf-8")
+                                                   for i in missing))
+        for i, part in zip(missing, fresh):
+            self.cache.put(keys[i], part)
+            found[i] = part
+        return [part for part in found if part is not None]
 
     def _relevance(self, document: dict[str, Any], proposal: Proposal) -> Part:
         own = [m for m in document.get("models") or () if m.get("name") == proposal.model]

@@ -77,6 +77,8 @@ class Evaluation(_Strict):
     waivers: Path | None = None
     opa_url: str | None = None
     workers: int | None = Field(default=None, ge=1, le=64)
+    # evaluated partitions kept on disk across scans and restarts (checker.cache)
+    cache: Path | None = None
 
 
 class TokenConfig(_Strict):
@@ -118,6 +120,24 @@ class SourceConfig(_Strict):
         return self
 
 
+# The five fields of a cron expression and the values each takes.
+_CRON_FIELDS = (("minute", "0-59"), ("hour", "0-23"), ("day of month", "1-31"),
+                ("month", "1-12 or JAN-DEC"), ("day of week", "0-7 or SUN-SAT"))
+
+
+def _cron_problem(value: str, fields: list[str]) -> str:
+    """Which field of an invalid five-field cron expression is wrong, and why."""
+    for index, ((name, allowed), field) in enumerate(zip(_CRON_FIELDS, fields)):
+        alone = " ".join(field if i == index else "*" for i in range(5))
+        try:
+            croniter(alone)
+        except CroniterError as exc:
+            problem = ("is out of range" if "range" in str(exc) or "bands" in str(exc)
+                       else "is not a valid value")
+            return f"{value!r}: the {name} field {field!r} {problem} ({allowed})"
+    return f"{value!r} is not a valid cron expression (minute hour day month weekday)"
+
+
 class ScheduleConfig(_Strict):
     name: Name
     cron: str
@@ -127,9 +147,12 @@ class ScheduleConfig(_Strict):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if not croniter.is_valid(value) or len(value.split()) != 5:
+        fields = value.split()
+        if len(fields) != 5:
             raise ValueError(f"{value!r} is not a five-field cron expression "
-                             "(minute hour day month weekday)")
+                             f"(minute hour day month weekday): it has {len(fields)}")
+        if not croniter.is_valid(value):
+            raise ValueError(_cron_problem(value, fields))
         try:
             croniter(value).get_next()
         except CroniterError:

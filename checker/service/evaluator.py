@@ -15,6 +15,7 @@ from typing import Any, Callable, TypeVar
 from ..compliance import compliance_rate
 from ..engines import Engine, make_engine
 from ..errors import EngineError
+from ..cache import PartCache
 from ..pipeline import Baseline, Pipeline, Request
 from ..policyset import PolicySet, load_policies
 from ..results import Proposal, ResultDocument
@@ -37,6 +38,7 @@ class Evaluator:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="almguard-engine")
         self._engine: Engine | None = None
         self._baselines: OrderedDict[str, Baseline] = OrderedDict()
+        self._cache = PartCache(settings.cache) if settings.cache is not None else None
         try:
             self._engine = self._call(self._start)
         except BaseException:
@@ -67,7 +69,7 @@ class Evaluator:
 
     @property
     def pipeline(self) -> Pipeline:
-        return Pipeline(self.policies, self.engine)
+        return Pipeline(self.policies, self.engine, self._cache)
 
     def _request(self, waivers_at: str | None = None) -> Request:
         return Request(fail_on=self.settings.fail_on, waivers=self.waivers,
