@@ -36,6 +36,8 @@ from .waivers import WaiverSet
 
 Part = dict[str, Any]
 Key = tuple[str, str]
+BATCH_WEIGHT = 2000          # models + versions + deployments per engine call
+CACHED_BATCH_WEIGHT = 250    # with a cache: finer partitions, fewer misses per change
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,12 @@ class Pipeline:
     # --- the two engine steps ------------------------------------------------------------
 
     def parts(self, document: dict[str, Any], proposal: Proposal | None = None,
-              *, batch_weight: int = 2000) -> list[Part]:
+              *, batch_weight: int | None = None) -> list[Part]:
         """Phase 1: every partition of the document, evaluated (or found in the cache);
-        for a gate, one more part naming the resources the proposal is about."""
+        for a gate, one more part naming the resources the proposal is about. With a
+        cache, partitions are smaller (a changed model invalidates less)."""
+        if batch_weight is None:
+            batch_weight = CACHED_BATCH_WEIGHT if self.cache is not None else BATCH_WEIGHT
         texts = [canonical_json(sub) for sub in partition(document, batch_weight=batch_weight)]
         if self.cache is None:
             parts = self._checked(self.engine.evaluate(t.decode("utf-8") for t in texts))
