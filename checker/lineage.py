@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from .errors import UsageError
 from .metadata import RuleMeta
@@ -109,10 +109,10 @@ def trace_version(deployment: Deployment, models: dict[str, Model],
     missing about the deployment, the version and the datasets it names."""
     deployment_id = f"{deployment.endpoint}/{deployment.model}@{deployment.version}"
     version_id = f"{deployment.model}@{deployment.version}"
-    base = dict(deployment=deployment_id, model=deployment.model, version=deployment.version,
-                environment=deployment.environment,
-                traffic_percent=float(deployment.traffic_percent),
-                deployed_at=deployment.deployed_at)
+    base: dict[str, Any] = dict(
+        deployment=deployment_id, model=deployment.model, version=deployment.version,
+        environment=deployment.environment, traffic_percent=float(deployment.traffic_percent),
+        deployed_at=deployment.deployed_at)
     model = models.get(deployment.model)
     version: ModelVersion | None = None
     if model is not None:

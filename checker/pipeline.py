@@ -20,7 +20,7 @@ rules judge the deployment as it would be; nothing is patched afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 from . import __version__
 from .cache import PartCache
@@ -109,7 +109,7 @@ class Pipeline:
         missing = [i for i, part in enumerate(found) if part is None]
         fresh = self._checked(self.engine.evaluate(texts[i].decode("utf-8")
                                                    for i in missing))
-        for i, part in zip(missing, fresh):
+        for i, part in zip(missing, fresh, strict=True):
             self.cache.put(keys[i], part)
             found[i] = part
         return [part for part in found if part is not None]

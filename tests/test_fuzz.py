@@ -15,7 +15,6 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -140,6 +139,7 @@ def _pending_waivers(snapshot) -> Request:
     return Request(waivers=parse_waivers({"waivers": waivers}, origin="<fuzz>"))
 
 
+@pytest.mark.slow
 def test_random_gates_agree_on_both_engines_and_cannot_be_bent(pipelines, record_figure):
     denied: list[int] = []
 

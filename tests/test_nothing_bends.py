@@ -65,6 +65,7 @@ def _same(both, document: dict):
     return a
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("now", EDGES)
 def test_no_time_makes_a_finding_vanish_on_either_engine(now, both):
     result = _same(both, _below_threshold_at(now))
@@ -72,6 +73,7 @@ def test_no_time_makes_a_finding_vanish_on_either_engine(now, both):
     assert result.exit_code == 1
 
 
+@pytest.mark.slow
 def test_forever_dates_are_evaluated_on_both_engines(both):
     document = generate(6, violations=0.0, seed=4, versions_per_model=3)
     for dataset in document["datasets"]:
@@ -83,6 +85,7 @@ def test_forever_dates_are_evaluated_on_both_engines(both):
     assert _same(both, document).findings == []
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(year=st.integers(1, 9999), month=st.integers(1, 12), day=st.integers(1, 28),
@@ -122,7 +125,7 @@ PROMOTE = ("--model", "support-summarizer", "--version", "2.1.0",
            "--endpoint", "support-summarizer-prod")
 
 
-@pytest.mark.parametrize("engine", ["regorus", "opa"])
+@pytest.mark.parametrize("engine", ["regorus", pytest.param("opa", marks=pytest.mark.slow)])
 def test_a_gate_dated_after_the_capture_is_refused(cli, engine, request, monkeypatch):
     if engine == "opa":  # skips (CI: fails) without OPA
         monkeypatch.setenv("ALMGUARD_OPA", request.getfixturevalue("opa"))
@@ -241,6 +244,7 @@ def _schema_views(engine_query, document) -> tuple[bool, bool]:
     return bool(fast), not detailed
 
 
+@pytest.mark.slow
 def test_the_fast_schema_check_agrees_with_the_detailed_one(opa, policies):
     """The decision's input check runs json.match_schema on a JSON Schema generated from
     its field specs, and the field-by-field checks only to explain a failure: on both

@@ -14,10 +14,12 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from collections import deque
 from concurrent.futures import Executor, Future
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from ..errors import EngineError
 from ..policyset import PolicySet
+
+T = TypeVar("T")
 
 FINDINGS = "data.almguard.lib.findings.result"     # input: a snapshot (or a partition)
 RELEVANCE = "data.almguard.lib.decision.relevance"  # input: {"snapshot", "proposal"}
@@ -74,7 +76,7 @@ def probe_input(captured_at: str = "2026-01-01T00:00:00Z") -> str:
             '"datasets":[],"models":[],"deployments":[]}' % captured_at)
 
 
-def bounded_map(executor: Executor, fn: Callable[[str], Any], items: Iterable[str],
+def bounded_map(executor: Executor, fn: Callable[[T], Any], items: Iterable[T],
                 window: int) -> Iterator[Any]:
     """Like executor.map, but with at most `window` items in flight, so that a large scan
     never holds every partition's input text at once."""
