@@ -215,8 +215,11 @@ def parse_yaml(text: str, limits: Limits, null_seen: NullSeen | None = None) -> 
                 "a UTF-16 surrogate escape (\\uD800-\\uDFFF) is no Unicode character: write "
                 "the character itself, or escape it whole (\\U0001F600)",
                 line=start.line + 1, path=format_path(where) if where else None) from None
-        raise DocumentError(f"invalid YAML: {problem}",
-                            line=mark.line + 1 if mark else None) from None
+        if mark is None:
+            raise DocumentError(f"invalid YAML: {problem}") from None
+        raise DocumentError(_tab_problem(text, mark.line, mark.column, problem)
+                            or f"invalid YAML: {problem} (column {mark.column + 1})",
+                            line=mark.line + 1) from None
     except yaml.YAMLError as exc:
         raise DocumentError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
@@ -225,6 +228,27 @@ def parse_yaml(text: str, limits: Limits, null_seen: NullSeen | None = None) -> 
         raise _value_error("YAML", exc, text, limits) from None
     finally:
         loader.dispose()
+
+
+def _tab_problem(text: str, line: int, column: int, problem: str) -> str | None:
+    """A YAML error caused by a tab, said as such with its column (libyaml says "found
+    character that cannot start any token"): YAML indents with spaces only. None if the
+    error is not about a tab. Error path only: finding the line walks the text."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = text.find("\n", start)
+    row = text[start:] if end < 0 else text[start:end]
+    if column < len(row) and row[column] == "\t":
+        at = column + 1
+    elif "tab" in problem and "\t" in row:
+        at = row.index("\t") + 1
+    else:
+        return None
+    return (f"invalid YAML: a tab character at column {at}: YAML indents with spaces, "
+            "never tabs (replace the tab with spaces)")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -3,15 +3,19 @@
 Layout follows OPA bundles: a ``data.yaml``/``data.json`` file is placed at the data path of
 its directory (``almguard/config/rollout/data.yaml`` -> ``data.almguard.config.rollout``), so
 the same directory works with ``opa test``, ``opa run`` and almguard alike. User data files
-given with ``--data`` are merged over the data root; a key under ``almguard.config`` that the
-defaults do not have is refused (a typo in a threshold must not be ignored).
+given with ``--data`` are merged over the data root. They may only override: a top-level key
+or a key under ``almguard`` or ``almguard.config`` that the policy data does not have is
+refused (a typo in a threshold must not be ignored, a snapshot given as data must not pass),
+and so is anything under ``almguard.catalog`` and ``almguard.bundle``, which almguard
+generates from the rules and for bundles.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import __version__, documents
 from .canonical import digest_of, sha256
@@ -22,6 +26,10 @@ from .resources import policies_dir
 
 DATA_FILES = ("data.json", "data.yaml", "data.yml")
 CONFIG_PATH = ("almguard", "config")
+# Policy data that almguard writes itself, never a user's --data file.
+GENERATED = {"catalog": "the rule catalog, generated from the rules' METADATA",
+             "bundle": "the bundle marker, written by almguard bundle build"}
+Locate = Callable[[tuple[str, ...]], int | None]
 
 
 @dataclass(frozen=True)
@@ -44,22 +52,51 @@ class PolicySet:
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any], *, check: tuple[str, ...] | None,
-           where: str, path: tuple[str, ...] = ()) -> None:
+           where: str, path: tuple[str, ...] = (), locate: Locate | None = None) -> None:
     """Deep-merge extra into base. Under the checked prefix, unknown keys are errors."""
     for key, value in extra.items():
         here = path + (key,)
         checking = check is not None and here[: len(check)] == check and len(here) > len(check)
         if checking and key not in base:
             raise PolicyError(f"unknown policy setting {'.'.join(here)} (known: "
-                              f"{', '.join(sorted(base)) or 'none'})", file=where)
+                              f"{', '.join(sorted(base)) or 'none'})", file=where,
+                              line=locate(here) if locate else None)
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value, check=check, where=where, path=here)
+            _merge(base[key], value, check=check, where=where, path=here, locate=locate)
         else:
             if checking and isinstance(base[key], dict) != isinstance(value, dict):
                 raise PolicyError(f"policy setting {'.'.join(here)} must be "
                                   f"{'a mapping' if isinstance(base[key], dict) else 'a value'}",
-                                  file=where)
+                                  file=where, line=locate(here) if locate else None)
             base[key] = value
+
+
+def _check_overrides(base: dict[str, Any], extra: dict[str, Any], where: str,
+                     locate: Locate) -> None:
+    """A --data file overrides policy data; it cannot add a tree, set what almguard
+    generates, or be a snapshot (which would pass as data that changes nothing)."""
+
+    def fail(message: str, path: tuple[str, ...] = ()) -> PolicyError:
+        return PolicyError(message, file=where, line=locate(path) if path else None)
+
+    if {"schema_version", "registry"} <= set(extra):
+        raise fail("this is a registry snapshot, not policy data: scan it (almguard scan "
+                   "FILE); --data takes policy data such as almguard: {config: {...}}")
+    for key, value in extra.items():
+        if key not in base:
+            raise fail(f"unknown top-level key {key!r} in policy data (it has: "
+                       f"{', '.join(sorted(base)) or 'nothing'}); default data for rules of "
+                       "your own belongs in a data.yaml beside them (--policies DIR)", (key,))
+        if isinstance(base[key], dict) and not isinstance(value, dict):
+            raise fail(f"policy data {key} must be a mapping", (key,))
+    section = extra.get("almguard")
+    for key in section or ():
+        if key in GENERATED:
+            raise fail(f"almguard.{key} is {GENERATED[key]}: --data cannot set it",
+                       ("almguard", key))
+        if key not in base["almguard"]:
+            raise fail(f"unknown policy setting almguard.{key} (known: "
+                       f"{', '.join(sorted(base['almguard'])) or 'none'})", ("almguard", key))
 
 
 def _place(data: dict[str, Any], parts: tuple[str, ...], value: Any, file: str) -> None:
@@ -74,8 +111,12 @@ def _place(data: dict[str, Any], parts: tuple[str, ...], value: Any, file: str) 
 
 
 def _read_data(path: Path, limits: Limits) -> Any:
+    return _read_data_text(path, limits)[1]
+
+
+def _read_data_text(path: Path, limits: Limits) -> tuple[str, Any]:
     try:
-        return documents.load(path, limits)
+        return documents.load_with_text(path, limits)
     except DocumentError as exc:
         raise PolicyError(exc.message, file=str(path), line=exc.line) from None
 
@@ -144,10 +185,15 @@ def load_policies(extra_dirs: list[Path] | None = None, data_files: list[Path] |
             elif path.name in DATA_FILES:
                 _place(data, rel.parent.parts, _read_data(path, limits), shown)
     for data_file in data_files or []:
-        value = _read_data(data_file, limits)
+        text, value = _read_data_text(data_file, limits)
         if not isinstance(value, dict):
             raise PolicyError("a data file must hold a mapping", file=str(data_file))
-        _merge(data, value, check=CONFIG_PATH, where=str(data_file))
+
+        def locate(path: tuple[str, ...], text: str = text) -> int | None:
+            return documents.line_of(text, path, limits)
+
+        _check_overrides(data, value, str(data_file), locate)
+        _merge(data, value, check=CONFIG_PATH, where=str(data_file), locate=locate)
     if fail_on is not None:
         data.setdefault("almguard", {}).setdefault("config", {}).setdefault(
             "decision", {})["fail_on"] = fail_on

@@ -1,4 +1,4 @@
-"""Where the packaged policies and templates live (a wheel, or the source checkout)."""
+"""Where the packaged policies, templates and docs live (a wheel, or the source checkout)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,8 @@ def templates_dir() -> Path:
 def conftest_dir() -> Path:
     """The conftest entrypoint (package main), written beside the policies for conftest."""
     return _packaged("conftest", _HERE)
+
+
+def docs_dir() -> Path:
+    """The format documentation (docs/*.md): snapshot, results, rules, decision."""
+    return _packaged("docs", _HERE)

@@ -126,7 +126,7 @@ def _exact(value: float) -> float:
     if isinstance(value, int) and not -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER:
         raise ValueError(f"integer {integer_text(value)} is beyond ±2^53 "
                          f"(±{MAX_EXACT_INTEGER}): numbers must be exact as IEEE 754 "
-                         "doubles (write an approximate value as a float, e.g. 1.5e29)")
+                         "doubles (write an approximate value as a float, e.g. 1.5e+29)")
     return value
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from io import StringIO
-from typing import Iterable
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .formats.table import SEVERITY_STYLE, console_for
+from .formats.table import SEVERITY_STYLE, console_for, count, fitted
 from .lineage import EndpointLineage
 from .metadata import CATEGORIES, SEVERITIES, RuleMeta
 
@@ -21,6 +22,9 @@ def lineage_json(answer: EndpointLineage) -> str:
 
 
 def lineage_table(answer: EndpointLineage, *, color: bool, width: int) -> str:
+    """The answer for a terminal. Every value is a ``Text`` (never markup), and each digest,
+    URI and code reference stands whole on its line: beside its label if it fits in the
+    width, else on the next line; it is broken only if it is longer than the width."""
     buffer = StringIO()
     out = console_for(buffer, color=color, width=width)
     out.print(Text.assemble(("Endpoint ", "bold"), (answer.endpoint, "bold"),
@@ -33,33 +37,44 @@ def lineage_table(answer: EndpointLineage, *, color: bool, width: int) -> str:
                                 f"  {v.traffic_percent:g}% of traffic, {v.environment}, "
                                 f"deployed {v.deployed_at or 'at an unrecorded time'}"
                                 f"{f', stage {v.stage}' if v.stage else ''}"))
+        facts: list[tuple[str, str]] = []
         if v.artifact_digest:
-            out.print(f"  artifact {v.artifact_digest}")
+            facts.append(("artifact", v.artifact_digest))
         for role, refs in (("training", v.training_data), ("evaluation", v.evaluation_data)):
-            if not refs:
-                continue
-            table = Table(title=f"{role} data", title_justify="left", expand=True)
-            table.add_column("Dataset version", no_wrap=True)
-            table.add_column("Digest", overflow="fold", ratio=3)
-            table.add_column("URI", overflow="fold", ratio=3)
             for d in refs:
-                table.add_row(d.id + ("" if d.recorded else " (not in registry)"),
-                              d.digest or "-", d.uri or "-")
-            out.print(table)
+                facts += [(f"{role} data", d.id + ("" if d.recorded else " (not in registry)")),
+                          ("  digest", d.digest or "-"), ("  uri", d.uri or "-")]
         for step in v.preprocessing:
-            out.print(f"  preprocessing: {step.name}  code {step.code_ref or '-'}")
+            facts += [("preprocessing", step.name), ("  code", step.code_ref or "-")]
         if v.training_job:
             job = v.training_job
-            out.print(f"  training job: {job.get('id') or '-'}  code {job.get('code_ref') or '-'}"
-                      f"  environment {job.get('environment') or '-'}")
+            facts += [("training job", job.get("id") or "-"),
+                      ("  code", job.get("code_ref") or "-"),
+                      ("  environment", job.get("environment") or "-")]
         if v.base_model:
-            out.print(f"  base model: {v.base_model}")
+            facts.append(("base model", v.base_model))
+        _facts(out, facts, width)
         for problem in v.missing:
             out.print(Text(f"  MISSING: {problem}", style="bold red"))
     out.print()
     out.print(Text("Lineage complete" if answer.complete else "Lineage INCOMPLETE",
                    style="bold green" if answer.complete else "bold red"))
     return buffer.getvalue()
+
+
+def _facts(out: Console, rows: list[tuple[str, str]], width: int) -> None:
+    """Aligned label and value lines; a value too long to stand beside its label goes on the
+    next line, indented, so that it is not broken."""
+    if not rows:
+        return
+    labels = max(len(label) for label, _ in rows) + 3
+    for label, value in rows:
+        head = f"  {label}".ljust(labels)
+        if len(head) + len(value) <= width:
+            out.print(Text.assemble((head, "dim"), value))
+        else:
+            out.print(Text(f"  {label}", style="dim"))
+            out.print(Text(" " * (len(label) - len(label.lstrip()) + 4) + value))
 
 
 def _ordered(rules: Iterable[RuleMeta]) -> list[RuleMeta]:
@@ -76,16 +91,18 @@ def rules_table(rules: Iterable[RuleMeta], *, color: bool, width: int) -> str:
     buffer = StringIO()
     out = console_for(buffer, color=color, width=width)
     ordered = _ordered(rules)
-    table = Table(title=f"almguard rule catalog ({len(ordered)} rules)", title_justify="left",
-                  expand=True)
-    table.add_column("Id", no_wrap=True)
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Category", no_wrap=True)
-    table.add_column("Title", ratio=3, overflow="fold")
-    table.add_column("Controls", ratio=2, overflow="fold")
+    table = Table(title=f"almguard rule catalog ({count(len(ordered), 'rule')})",
+                  title_justify="left", expand=True)
+    table.add_column("Id", overflow="fold", min_width=fitted((r.id for r in ordered), 20))
+    table.add_column("Severity", no_wrap=True)  # one of four words
+    table.add_column("Category", no_wrap=True)  # one of nine words
+    table.add_column("Title", ratio=1, overflow="fold")
+    # one control per line, the column as wide as the longest: a clause id stays whole
+    table.add_column("Controls", overflow="fold",
+                     width=fitted((c for r in ordered for c in r.controls), width // 4))
     for r in ordered:
-        table.add_row(r.id, Text(r.severity, style=SEVERITY_STYLE[r.severity]), r.category,
-                      r.title, "; ".join(r.controls))
+        table.add_row(Text(r.id), Text(r.severity, style=SEVERITY_STYLE[r.severity]),
+                      Text(r.category), Text(r.title), Text("\n".join(r.controls)))
     out.print(table)
     return buffer.getvalue()
 

@@ -61,13 +61,15 @@ def minimal_text() -> str:
     return MINIMAL
 
 
+def _executable(path: str | Path | None) -> str | None:
+    return str(path) if path and os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
 def opa_binary() -> str | None:
-    local = ROOT / ".bin" / "opa"
-    if os.environ.get("ALMGUARD_OPA"):
-        return os.environ["ALMGUARD_OPA"]
-    if local.exists():
-        return str(local)
-    return shutil.which("opa")
+    """$ALMGUARD_OPA, .bin/opa (scripts/install-opa.sh) or opa on PATH: the first that is an
+    executable file, as the OPA engine looks for it."""
+    return (_executable(os.environ.get("ALMGUARD_OPA")) or _executable(ROOT / ".bin" / "opa")
+            or shutil.which("opa"))
 
 
 @pytest.fixture(scope="session")
@@ -132,8 +134,7 @@ def embedded_engine(bundled_policies):
 
 @pytest.fixture(scope="session")
 def conftest_binary() -> str:
-    local = ROOT / ".bin" / "conftest"
-    found = str(local) if local.exists() else shutil.which("conftest")
+    found = _executable(ROOT / ".bin" / "conftest") or shutil.which("conftest")
     if found is None:
         if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
             pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but no conftest (run "

@@ -77,12 +77,14 @@ def assert_same(snapshot, policies, engines, bundle_server, label: str) -> None:
     assert bare["allow"] == (a.exit_code == 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SAMPLE_SNAPSHOTS + FAULT_SNAPSHOTS, ids=lambda p: p.name)
 def test_engines_agree_on_samples_and_single_faults(path: Path, policies, engines,
                                                      bundle_server):
     assert_same(FileSource(path).load(), policies, engines, bundle_server, path.name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_engines_agree_on_generated_faults(fault, policies, engines, bundle_server):
     document = generate(10, violations=0.0, seed=1)
@@ -95,6 +97,7 @@ def test_engines_agree_on_generated_faults(fault, policies, engines, bundle_serv
 EXAMPLES = int(os.environ.get("ALMGUARD_DIFF_EXAMPLES", "200"))
 
 
+@pytest.mark.slow
 def test_engines_agree_on_generated_snapshots(policies, engines, bundle_server,
                                               record_figure):
     compared: list[int] = []
@@ -120,6 +123,7 @@ def test_engines_agree_on_generated_snapshots(policies, engines, bundle_server,
     assert len(compared) >= EXAMPLES // 2
 
 
+@pytest.mark.slow
 def test_malformed_input_gives_errors_on_a_bare_opa_never_fewer_findings(bundle_server):
     document = FileSource(SAMPLES / "messy.yaml").load().document
     for broken in (
@@ -137,6 +141,7 @@ def test_malformed_input_gives_errors_on_a_bare_opa_never_fewer_findings(bundle_
         assert decision["summary"]["verdict"] == "error" and decision["allow"] is False
 
 
+@pytest.mark.slow
 def test_conftest_reports_every_finding(conftest_binary, policies, tmp_path: Path):
     """conftest with `almguard bundle build --conftest DIR`: one deny or warn per finding,
     starting with its rule id; input errors are denies."""
@@ -198,6 +203,7 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+@pytest.mark.slow
 def test_bundle_round_trip_through_a_real_server(opa, cli, tmp_path: Path):
     bundle = tmp_path / "almguard.tar.gz"
     built = cli("bundle", "build", "-o", str(bundle))
@@ -237,6 +243,7 @@ def test_unreachable_server_fails_closed(cli):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.slow
 def test_wrong_token_fails_closed(opa, cli, tmp_path: Path):
     authz = tmp_path / "authz.rego"
     authz.write_text("package system.authz\n\nimport rego.v1\n\ndefault allow := false\n\n"
@@ -253,6 +260,7 @@ def test_wrong_token_fails_closed(opa, cli, tmp_path: Path):
         stop(proc)
 
 
+@pytest.mark.slow
 def test_server_killed_mid_scan_fails_closed(opa, tmp_path: Path):
     path = tmp_path / "big.json"
     path.write_text(json.dumps(generate(30_000, violations=0.1, seed=5)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from conftest import ROOT
 
 POLICIES = str(ROOT / "policies")
@@ -26,6 +28,7 @@ def test_opa_fmt_lists_nothing(opa):
     assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_opa_test_passes_with_coverage(opa, record_figure):
     proc = run(opa, "test", POLICIES, "--coverage")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr

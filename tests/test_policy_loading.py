@@ -112,3 +112,43 @@ def test_policy_digest_is_stable_and_covers_data():
     first, second = load_policies(), load_policies()
     assert first.digest == second.digest
     assert first.revision == second.revision
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    # a snapshot given to --data instead of as the snapshot
+    ((Path(__file__).parent / "faults" / "self-approval.yaml").read_text(),
+     "this is a registry snapshot, not policy data: scan it"),
+    ("almguard:\n  config: {}\nrollout:\n  canary_max_percent: {high: 5}\n",
+     ":3: unknown top-level key 'rollout' in policy data (it has: almguard)"),
+    ("almguard:\n  confg:\n    rollout: {}\n",
+     ":2: unknown policy setting almguard.confg (known: config)"),
+    ("almguard:\n  catalog:\n    rules: {}\n",
+     (":2: almguard.catalog is the rule catalog, generated from the rules' METADATA: --data "
+      "cannot set it")),
+    ("almguard:\n  bundle: {digest: 'sha256:00', revision: fake}\n",
+     (":2: almguard.bundle is the bundle marker, written by almguard bundle build: --data "
+      "cannot set it")),
+    ("almguard: 5\n", ":1: policy data almguard must be a mapping"),
+    ("almguard:\n  config:\n    rollout:\n      canary_max_percnt: {high: 5}\n",
+     ":4: unknown policy setting almguard.config.rollout.canary_max_percnt"),
+], ids=["snapshot", "top-level", "almguard-level", "catalog", "bundle", "not-a-mapping",
+        "config-typo"])
+def test_data_override_may_only_override(tmp_path: Path, cli, minimal_text, data, expected):
+    snap = write(tmp_path / "snap.yaml", minimal_text)
+    path = write(tmp_path / "data.yaml", data)
+    run = cli("scan", str(snap), "--data", str(path))
+    assert run.code == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"almguard: error: {path}") and expected in run.stderr, \
+        run.stderr
+    assert run.stderr.count("\n") == 1
+    with pytest.raises(PolicyError):
+        load_policies(data_files=[path])
+
+
+def test_data_for_a_user_rule_comes_beside_it_and_may_then_be_overridden(tmp_path: Path):
+    acme = tmp_path / "acme"
+    write(acme / "cost_centre.rego", RULE)
+    write(acme / "data.yaml", "acme:\n  cost_centre: {tag: cost-centre}\n")
+    override = write(tmp_path / "override.yaml", "acme:\n  cost_centre: {tag: cc}\n")
+    policies = load_policies([acme], [override])
+    assert policies.data["acme"] == {"cost_centre": {"tag": "cc"}}

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ from checker.canonical import compact_json
 from checker.pipeline import Pipeline, Request
 from checker.results import ResultDocument
 from checker.sources.file import load_snapshot_text
+from conftest import ROOT, SAMPLES
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +132,7 @@ def test_json_stdout_is_only_the_document(cli, tmp_path: Path):
 def test_output_file_gets_the_result_and_stderr_a_summary(cli, tmp_path: Path):
     path = tmp_path / "g.json"
     path.write_text(json.dumps(generate(10, violations=0.0)))
-    out = tmp_path / "out" / "result.json"
+    out = tmp_path / "result.json"
     run = cli("scan", str(path), "--format", "json", "--output", str(out))
     assert run.code == 0 and run.stdout == ""
     assert json.loads(out.read_text())["summary"]["verdict"] == "pass"
@@ -180,3 +185,47 @@ def test_output_to_a_device_writes_through_and_keeps_the_device(cli, tmp_path: P
     assert run.code == 0, run.stderr
     assert json.loads(received[0])["summary"]["verdict"] == "pass"
     assert stat.S_ISFIFO(fifo.stat().st_mode)  # not replaced by a regular file
+
+
+def _run_with_umask(umask: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "checker", *args], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT, umask=umask, check=False,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_written_files_get_the_umasks_mode_and_keep_an_existing_mode(tmp_path: Path):
+    """scan -o, report --html and -o, bundle build -o: the mode a plain open() gives (0666
+    less the umask), not mkstemp's 0600; a file written over keeps its mode."""
+    compliant = str(SAMPLES / "compliant.yaml")
+    for umask, expected in ((0o022, 0o644), (0o027, 0o640)):
+        folder = tmp_path / f"umask{umask:o}"
+        folder.mkdir()
+        writes = {"result.json": ("scan", compliant, "--format", "json", "-o"),
+                  "report.html": ("report", compliant, "--html"),
+                  "bundle.tar.gz": ("bundle", "build", "-o")}
+        if umask == 0o022:  # one PDF is enough: rendering it takes seconds
+            writes["report.pdf"] = ("report", compliant, "-o")
+        for name, args in writes.items():
+            run = _run_with_umask(umask, *args, str(folder / name))
+            assert run.returncode == 0, run.stderr
+            assert stat.S_IMODE((folder / name).stat().st_mode) == expected, (name, umask)
+        assert sorted(p.name for p in folder.iterdir()) == sorted(writes)  # no temp files
+    existing = tmp_path / "umask22" / "result.json"
+    existing.chmod(0o604)
+    run = _run_with_umask(0o077, "scan", compliant, "--format", "json", "-o", str(existing))
+    assert run.returncode == 0 and stat.S_IMODE(existing.stat().st_mode) == 0o604
+
+
+def test_output_into_a_missing_directory_is_an_error_naming_it(cli, tmp_path: Path):
+    compliant = str(SAMPLES / "compliant.yaml")
+    missing = tmp_path / "missing" / "dir"
+    for args in (("scan", compliant, "--format", "json", "-o"), ("report", compliant, "-o"),
+                 ("bundle", "build", "-o")):
+        target = missing / ("r.pdf" if args[0] == "report" else "r.out")
+        run = cli(*args, str(target))
+        assert run.code == 2, (args, run.stderr)
+        error = [line for line in run.stderr.splitlines() if "error" in line]
+        expected = (f"almguard: error: {target}: cannot write output: directory {missing} "
+                    "does not exist")
+        assert error == [expected], run.stderr
+        assert not (tmp_path / "missing").exists()

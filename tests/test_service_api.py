@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import shutil
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -215,6 +216,27 @@ def test_list_filters_and_the_next_chain_covers_every_scan_exactly_once(api: Api
     assert api.get("/v1/scans?since=yesterday").status_code == 400
     assert api.get("/v1/scans?verdict=maybe").status_code == 422
     assert api.get("/v1/scans?limit=0").status_code == 422
+
+
+@pytest.mark.parametrize(("url", "detail"), [
+    ("/v1/scans?limit=0",
+     "query.limit: input should be greater than or equal to 1 (got '0')"),
+    ("/v1/scans?verdict=maybe",
+     "query.verdict: input should be 'pass' or 'fail' (got 'maybe')"),
+    ("/v1/scans/abc",
+     ("path.scan_id: input should be a valid integer, unable to parse string as an integer "
+      "(got 'abc')")),
+    ("/v1/lineage?endpoint=x", "query.registry: required field missing"),
+    ("/v1/scans?limit=0&before=0",
+     "query.limit: input should be greater than or equal to 1 (got '0') (and 1 more)"),
+])
+def test_parameter_errors_are_422_with_the_documented_one_line_detail(api: Api, url: str,
+                                                                     detail: str):
+    """FastAPI's own checks answer like every other error: {"detail": "<where>: <why>"}."""
+    response = api.get(url)
+    assert response.status_code == 422, response.text
+    assert response.json() == {"detail": detail}
+    assert one_line(response) == detail
 
 
 def test_reports_are_the_clis_json_and_valid_sarif_html_pdf(api: Api):
@@ -1088,9 +1110,18 @@ BAD_CONFIGS: dict[str, tuple[str, int, str]] = {
                     "max_body: 1000\n", 3, "unknown field"),
     "unknown nested key": ("listen:\n  host: 127.0.0.1\n  prot: 80\n", 3, "unknown field"),
     "bad cron": ("schedules:\n  - name: nightly\n    cron: '61 * * * *'\n"
-                 "    source: {kind: file, path: s.yaml}\n", 3, "five-field cron"),
+                 "    source: {kind: file, path: s.yaml}\n", 3,
+                 "'61 * * * *': the minute field '61' is out of range (0-59)"),
+    "hour out of range": ("schedules:\n  - name: nightly\n    cron: '0 25 * * *'\n"
+                          "    source: {kind: file, path: s.yaml}\n", 3,
+                          "'0 25 * * *': the hour field '25' is out of range (0-23)"),
+    "bad weekday": ("schedules:\n  - name: nightly\n    cron: '0 3 * * MOM'\n"
+                    "    source: {kind: file, path: s.yaml}\n", 3,
+                    "the day of week field 'MOM' is not a valid value (0-7 or SUN-SAT)"),
     "six-field cron": ("schedules:\n  - name: nightly\n    cron: '0 0 * * * *'\n"
-                       "    source: {kind: file, path: s.yaml}\n", 3, "five-field cron"),
+                       "    source: {kind: file, path: s.yaml}\n", 3,
+                       "not a five-field cron expression (minute hour day month weekday): "
+                       "it has 6"),
     "token without secret": ("tokens:\n  - name: ci\n    scopes: [gate]\n", 2,
                              "exactly one of sha256"),
     "token bad scope": ("tokens:\n  - {name: ci, scopes: [root], env: X}\n", 2, "root"),
@@ -1123,6 +1154,22 @@ def test_serve_with_a_bad_config_exits_2_with_one_line(tmp_path: Path, name: str
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("almguard: error:")
     assert f"{path}:{line}" in lines[0] and message in lines[0]
+
+
+def test_serve_on_a_busy_port_exits_2_with_one_line_before_starting(tmp_path: Path):
+    database = tmp_path / "service.db"
+    path = tmp_path / "service.yaml"
+    path.write_text(f"database: 'sqlite:///{database}'\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = run_cli("serve", "--config", str(path), "--port", str(port), timeout=60)
+    assert run.code == 2, run.stderr
+    assert run.stderr.splitlines() == [
+        f"almguard: error: cannot listen on 127.0.0.1:{port}: the port is already in use "
+        "(another almguard serve?); pick another with --port or listen.port"]
+    assert not database.exists()  # nothing started: no migrations, no schedules
 
 
 # --- clocks: future captures and expired waivers -------------------------------------------

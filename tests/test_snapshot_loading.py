@@ -87,6 +87,28 @@ def test_duplicate_yaml_key_is_refused(minimal_text):
     assert "duplicate key 'owner'" in error_of(text)
 
 
+@pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "pure-python"])
+@pytest.mark.parametrize(("replace", "line", "column"), [
+    (("    owner: risk-ml", "\towner: risk-ml"), 7, 1),           # a tab indents a key
+    (("  - name: credit-risk-scorer", "  -\tname: credit-risk-scorer"), 6, 4),
+    (("    risk_tier: high", "\t    risk_tier: high"), 8, 1),
+], ids=["indent", "after-dash", "before-spaces"])
+def test_a_tab_in_yaml_is_named_with_its_line_and_column(monkeypatch, minimal_text, pure,
+                                                         replace, line, column):
+    if pure:
+        monkeypatch.setattr(documents, "_CParser", None)
+    text = minimal_text.replace(*replace)
+    assert text != minimal_text
+    error = error_of(text)
+    assert error.startswith(f"snap.yaml:{line}: invalid YAML: a tab character at column "
+                            f"{column}: YAML indents with spaces"), error
+
+
+def test_other_yaml_errors_give_the_column(minimal_text):
+    error = error_of(minimal_text.replace("risk_tier: high", "risk_tier: [high"))
+    assert error.startswith("snap.yaml:") and "(column " in error, error
+
+
 def test_duplicate_json_key_is_refused():
     assert "duplicate key" in error_of('{"schema_version": 1, "schema_version": 1}', ".json")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..locate import resource_lines, workspace_path
 from ..results import ResultDocument
 from .interface import Formatter, RenderContext
+from .table import count
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
 
@@ -43,5 +44,6 @@ class GithubFormat(Formatter):
                        f"{_data(f'{note}{f.resource.kind} {f.resource.id}: {f.message}. {f.remediation}')}")
         s = result.summary
         verdict = result.gate.decision if result.gate else s.verdict
-        out.append(f"::notice title=almguard::{_data(f'{verdict}: {s.findings} findings, {s.waived} waived')}")
+        closing = f"{verdict}: {count(s.findings, 'finding')}, {s.waived} waived"
+        out.append(f"::notice title=almguard::{_data(closing)}")
         return "\n".join(out) + "\n"

@@ -24,8 +24,10 @@ class JunitFormat(Formatter):
             key = (finding.resource.kind, finding.resource.id)
             by_rule.setdefault(finding.rule_id, {}).setdefault(key, []).append(finding)
         checked = resources(ctx.snapshot.document) if ctx.snapshot else {}
-        root = ET.Element("testsuites", name="almguard",
-                          tests="0", failures="0", skipped="0", errors="0", time="0")
+        # junit-10.xsd (Jenkins xunit) allows tests, failures, errors and time on
+        # testsuites, but no skipped: skipped cases are counted on each testsuite only.
+        root = ET.Element("testsuites", name="almguard", tests="0", failures="0", errors="0",
+                          time="0")
         totals = {"tests": 0, "failures": 0, "skipped": 0}
         rules = sorted(ctx.rules, key=lambda r: (CATEGORIES.index(r.category), r.id))
         for category in CATEGORIES:
@@ -62,11 +64,11 @@ class JunitFormat(Formatter):
                         ET.SubElement(case, "skipped", message=(
                             f"waived until {waiver.expires_at} by {waiver.approved_by}: "
                             f"{waiver.justification}" if waiver else "waived"))
-            for key, value in counts.items():
-                suite.set(key, str(value))
-                totals[key] += value
-        for key, value in totals.items():
-            root.set(key, str(value))
+            for name, value in counts.items():
+                suite.set(name, str(value))
+                totals[name] += value
+        for name in ("tests", "failures"):
+            root.set(name, str(totals[name]))
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(
             root, encoding="unicode") + "\n"

@@ -1,7 +1,14 @@
-"""A terminal table grouped by severity, with a one-line summary at the end."""
+"""A terminal table grouped by severity, with a one-line summary at the end.
+
+The table shows evidence, so it never alters it: every value is a rich ``Text`` (markup in a
+message, such as a pattern ``^[a-z]*$``, is printed as written), every column folds rather
+than truncates, and the column holding ids is as wide as its longest id (within the width),
+so an id, a digest or a URI is broken only when it is longer than the terminal is wide.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from io import StringIO
 
 from rich.console import Console
@@ -15,10 +22,20 @@ from .interface import Formatter, RenderContext
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
                   "low": "cyan"}
 
-
 def console_for(buffer: StringIO, *, color: bool, width: int) -> Console:
     return Console(file=buffer, force_terminal=color, no_color=not color, width=width,
-                   highlight=False, soft_wrap=False)
+                   highlight=False, soft_wrap=False, markup=False, emoji=False)
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 finding``, ``2 findings``."""
+    return f"{number} {noun if number == 1 else (plural or noun + 's')}"
+
+
+def fitted(values: Iterable[str], room: int) -> int:
+    """The width a column needs to show its longest line unbroken, but at most ``room``."""
+    longest = max((len(line) for value in values for line in value.splitlines()), default=0)
+    return max(1, min(longest, room))
 
 
 class TableFormat(Formatter):
@@ -33,6 +50,7 @@ class TableFormat(Formatter):
         out.print(Text.assemble(("almguard scan", "bold"), f"  registry {snap.registry} at ",
                                 snap.captured_at, f"  ({result.engine.name} "
                                 f"{result.engine.version}, policies {result.policies.revision})"))
+        rule_width = fitted((f.rule_id for f in result.findings), ctx.width // 4)
         for severity in SEVERITIES:
             rows = [f for f in result.findings if f.severity == severity]
             if not rows:
@@ -40,21 +58,26 @@ class TableFormat(Formatter):
             table = Table(title=Text(f"{severity.upper()} ({len(rows)})",
                                      style=SEVERITY_STYLE[severity]),
                           title_justify="left", show_lines=False, expand=True)
-            table.add_column("Rule", no_wrap=True)
-            table.add_column("Resource", overflow="fold", ratio=2)
-            table.add_column("Finding", overflow="fold", ratio=4)
+            table.add_column("Rule", overflow="fold", min_width=rule_width)
+            # the resource on a line of its own, with all the rest of the width: an id is
+            # broken only if it is longer than that
+            table.add_column("Resource / finding", overflow="fold", ratio=1)
             for f in rows:
-                rule = f.rule_id + (" (waived)" if f.waived else "")
-                table.add_row(rule, f"{f.resource.kind} {f.resource.id}", f.message)
+                rule = Text(f.rule_id)
+                if f.waived:
+                    rule.append("\nwaived", style="yellow")
+                table.add_row(rule, Text.assemble((f"{f.resource.kind} ", "dim"),
+                                                  (f.resource.id, "bold"), "\n", f.message))
             out.print(table)
         s = result.summary
         counts = ", ".join(f"{s.by_severity[k]} {k}" for k in SEVERITIES if s.by_severity[k])
         verdict = Text("PASS" if s.verdict == "pass" else "FAIL",
                        style="bold green" if s.verdict == "pass" else "bold red")
-        detail = (f": {s.findings} finding{'s' if s.findings != 1 else ''}"
+        detail = (f": {count(s.findings, 'finding')}"
                   f"{f' ({counts})' if counts else ''}"
                   f"{f', {s.waived} waived' if s.waived else ''}"
-                  f"; {s.rules_evaluated} rules over {s.resources_checked} resources"
+                  f"; {count(s.rules_evaluated, 'rule')} over "
+                  f"{count(s.resources_checked, 'resource')}"
                   f"; failing at {s.fail_on} and above")
         _waiver_notes(out, result)
         out.print(Text.assemble(verdict, detail))
@@ -87,10 +110,9 @@ class TableFormat(Formatter):
         decision = Text("ALLOW" if gate.decision == "allow" else "DENY",
                         style="bold green" if gate.decision == "allow" else "bold red")
         out.print(Text.assemble(
-            decision, f": {failed} of {len(gate.checklist)} checks failed for the proposal; "
-            f"{gate.unrelated_findings} unrelated finding"
-            f"{'s' if gate.unrelated_findings != 1 else ''} elsewhere in the registry "
-            "(reported, not blocking)"))
+            decision, f": {failed} of {count(len(gate.checklist), 'check')} failed for the "
+            f"proposal; {count(gate.unrelated_findings, 'unrelated finding')} elsewhere in the "
+            "registry (reported, not blocking)"))
         return buffer.getvalue()
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -138,6 +139,10 @@ def create_app(service: Service) -> FastAPI:
         return JSONResponse(status_code=413, content={"detail": (
             f"request body is larger than the limit of {limits.max_bytes} bytes "
             "(max_body_bytes)")})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": validation_detail(exc)})
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
@@ -373,6 +378,25 @@ def diff_document(service: Service, scan_id: int, against: str) -> dict[str, Any
                 "verdict": info.verdict, "findings": info.findings}
 
     return diff_json(result, brief(before_info), brief(after_info))
+
+
+def validation_detail(exc: RequestValidationError) -> str:
+    """FastAPI's own check of a path, query or body parameter as the one line every other
+    error is: ``query.limit: input should be greater than or equal to 1 (got 0)``."""
+    errors = list(exc.errors())
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    if first.get("type") == "missing":
+        message = "required field missing"
+    else:
+        message = str(first.get("msg") or "invalid value").removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        if isinstance(first.get("input"), (str, int, float, bool)):
+            message += f" (got {shown(first['input'])})"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    where = format_loc(tuple(first.get("loc") or ()))
+    return f"{where}: {message}{more}" if where else message + more
 
 
 def _gate_request(body: bytes, limits: Limits) -> GateRequest:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from pathlib import Path
 
 from ..errors import AlmguardError
@@ -25,16 +27,47 @@ def serve(config_path: Path | None, *, host: str | None = None, port: int | None
     from .service import Service
 
     config = load_config(config_path)
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    service = Service(config)
-    app = create_app(service)
     bind_host = host or config.listen.host
     bind_port = config.listen.port if port is None else port
-    logging.getLogger("almguard.service").info(
-        "almguard service on http://%s:%d (database %s, %d schedules, %d tokens)",
-        bind_host, bind_port, redact(config.database), len(config.schedules),
-        len(config.tokens))
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level=log_level,
-                proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
+    # Bind before anything starts (migrations, schedules): a busy port is one line and
+    # exit 2, not uvicorn's multi-line error and exit 3; and no other process can take the
+    # port between a check and uvicorn's own bind.
+    sock = listen_socket(bind_host, bind_port)
+    try:
+        logging.basicConfig(level=log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        service = Service(config)
+        app = create_app(service)
+        logging.getLogger("almguard.service").info(
+            "almguard service on http://%s:%d (database %s, %d schedules, %d tokens)",
+            bind_host, sock.getsockname()[1], redact(config.database), len(config.schedules),
+            len(config.tokens))
+        server = uvicorn.Server(uvicorn.Config(
+            app, host=bind_host, port=bind_port, log_level=log_level, proxy_headers=False,
+            server_header=False, timeout_graceful_shutdown=10))
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
     return 0
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port as uvicorn binds one (IPv6 if the host has a colon,
+    SO_REUSEADDR), or an AlmguardError in one line saying why it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            why = "the port is already in use (another almguard serve?); pick another with " \
+                  "--port or listen.port"
+        elif isinstance(exc, socket.gaierror):
+            why = f"unknown host ({exc.strerror})"
+        else:
+            why = (exc.strerror or str(exc)).lower()
+        raise AlmguardError(f"cannot listen on {shown}: {why}") from None
+    return sock
