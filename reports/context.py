@@ -21,6 +21,7 @@ from typing import Iterable, Literal, Sequence
 from markupsafe import Markup
 
 from checker.compliance import findings_by_rule, rule_checks
+from checker.errors import UsageError
 from checker.lineage import LineageFindings, VersionTrace, trace_version
 from checker.metadata import CATEGORIES, SEVERITIES, RuleMeta
 from checker.results import Finding, ResultDocument, Waiver
@@ -101,6 +102,14 @@ class RuleStatus:
         return "pass" if self.checked else "n/a"
 
 
+def _worst(states: Iterable[Status]) -> Status:
+    present = set(states)
+    for state in ("fail", "waived", "pass"):
+        if state in present:
+            return state  # type: ignore[return-value]
+    return "n/a"
+
+
 @dataclass(frozen=True)
 class ControlView:
     control: str
@@ -108,11 +117,63 @@ class ControlView:
 
     @property
     def status(self) -> Status:
-        states = {r.status for r in self.rules}
-        for state in ("fail", "waived", "pass"):
-            if state in states:
-                return state  # type: ignore[return-value]
-        return "n/a"
+        return _worst(r.status for r in self.rules)
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A regulatory framework the rules cite: its --frameworks key, the prefix of its control
+    references in the rules' metadata, and the heading of its part of the controls view."""
+
+    key: str
+    prefix: str
+    title: str
+
+    def cites(self, control: str) -> bool:
+        return control == self.prefix or control.startswith(self.prefix + " ")
+
+
+# In the order of the controls view. A control that names none of them is shown under OTHER.
+FRAMEWORKS: tuple[Framework, ...] = (
+    Framework("eu-ai-act", "EU AI Act", "EU AI Act (Regulation (EU) 2024/1689)"),
+    Framework("nist-ai-rmf", "NIST AI RMF", "NIST AI Risk Management Framework (AI RMF 1.0)"),
+    Framework("iso-42001", "ISO/IEC 42001", "ISO/IEC 42001:2023, AI management system"),
+    Framework("sr-11-7", "SR 11-7",
+              "US SR 11-7 (Federal Reserve / OCC), guidance on model risk management"),
+    Framework("pra-ss1-23", "PRA SS1/23",
+              "UK PRA SS1/23, model risk management principles for banks"),
+)
+OTHER = Framework("other", "", "Other controls")
+
+
+@dataclass(frozen=True)
+class FrameworkView:
+    framework: Framework
+    controls: list[ControlView]
+
+    @property
+    def status(self) -> Status:
+        return _worst(c.status for c in self.controls)
+
+
+def framework_of(control: str) -> Framework:
+    return next((f for f in FRAMEWORKS if f.cites(control)), OTHER)
+
+
+def select_frameworks(chosen: str | Sequence[str] | None) -> tuple[Framework, ...]:
+    """The frameworks a report shows: all (and OTHER) when none are chosen, else those named
+    by key (`sr-11-7,pra-ss1-23`, or a list of keys) in the order of FRAMEWORKS."""
+    if chosen is None:
+        return (*FRAMEWORKS, OTHER)
+    keys = [k.strip() for k in (chosen.split(",") if isinstance(chosen, str) else chosen)]
+    keys = [k for k in keys if k]
+    known = ", ".join(f.key for f in (*FRAMEWORKS, OTHER))
+    unknown = [k for k in keys if k not in known.split(", ")]
+    if unknown:
+        raise UsageError(f"--frameworks: unknown framework {unknown[0]!r} (known: {known})")
+    if not keys:
+        raise UsageError(f"--frameworks: name at least one framework (known: {known})")
+    return tuple(f for f in (*FRAMEWORKS, OTHER) if f.key in keys)
 
 
 # ----------------------------------------------------------------------------- inventory
@@ -264,7 +325,7 @@ class ReportContext:
     severities: list[Count]
     categories: list[CategoryRow]
     chart_svg: Markup
-    controls: list[ControlView]
+    controls: list[FrameworkView]      # by framework; only the chosen frameworks
     endpoints: list[EndpointView]
     models: list[ModelView]
     findings: list[RuleFindings]
@@ -420,13 +481,20 @@ def _categories(result: ResultDocument, statuses: Sequence[RuleStatus]) -> list[
     return rows
 
 
-def _controls(rules: Sequence[RuleMeta], statuses: dict[str, RuleStatus]) -> list[ControlView]:
+def _controls(rules: Sequence[RuleMeta], statuses: dict[str, RuleStatus],
+              frameworks: Sequence[Framework]) -> list[FrameworkView]:
     by_control: dict[str, list[RuleStatus]] = {}
     for rule in rules:
         for control in rule.controls:
             by_control.setdefault(control, []).append(statuses[rule.id])
-    return [ControlView(c, sorted(by_control[c], key=lambda r: _natural(r.rule_id)))
-            for c in sorted(by_control, key=_natural)]
+    views: list[FrameworkView] = []
+    for framework in frameworks:
+        cited = [c for c in by_control if framework_of(c) == framework]
+        if cited:
+            views.append(FrameworkView(framework, [
+                ControlView(c, sorted(by_control[c], key=lambda r: _natural(r.rule_id)))
+                for c in sorted(cited, key=_natural)]))
+    return views
 
 
 def _endpoints(index: _Index) -> list[EndpointView]:
@@ -494,9 +562,13 @@ def _findings(result: ResultDocument) -> list[RuleFindings]:
 
 
 def build_context(result: ResultDocument, snapshot: LoadedSnapshot,
-                  rules: Sequence[RuleMeta], *, generated_at: datetime) -> ReportContext:
+                  rules: Sequence[RuleMeta], *, generated_at: datetime,
+                  frameworks: str | Sequence[str] | None = None) -> ReportContext:
     """The whole view model of one report. The inventory's "lineage missing" and every
-    mark are the findings of the result: the report cannot disagree with a scan."""
+    mark are the findings of the result: the report cannot disagree with a scan.
+    `frameworks` (keys of FRAMEWORKS, a list or comma-separated) limits the controls view to
+    those frameworks; by default it shows every framework the rules cite."""
+    shown = select_frameworks(frameworks)
     index = _Index(result, snapshot, rules)
     registry = index.model.registry
     catalog = sorted(rules, key=lambda r: (CATEGORIES.index(r.category), _natural(r.id)))
@@ -525,7 +597,7 @@ def build_context(result: ResultDocument, snapshot: LoadedSnapshot,
         resource_counts=[Count(k, len(v)) for k, v in index.checked.items()],
         severities=[Count(k, s.by_severity.get(k, 0)) for k in SEVERITIES],
         categories=categories, chart_svg=category_chart(categories),
-        controls=_controls(catalog, statuses),
+        controls=_controls(catalog, statuses, shown),
         endpoints=_endpoints(index),
         models=_models(index),
         findings=_findings(result),

@@ -119,7 +119,8 @@ def _populate(url: str) -> dict:
       parent; a `prepare-features` sibling tagged almguard.step=preprocessing), training /
       validation / evaluation datasets, metrics on datasets through its LoggedModel, stage
       Production, alias champion, and the almguard convention tags (approvals, deployment
-      with canary rollout and monitoring, bias assessment, artifact digest).
+      with canary rollout and monitoring, bias assessment, artifact digest); both versions
+      carry their semantic version in tag almguard.semver (1.0.0, 1.1.0).
     - diabetes-regressor: v1 at Staging, alias candidate, no convention tags at all.
     - iris-classifier: v1 whose source run was deleted afterwards, deployed to production by
       the convention but never approved.
@@ -210,7 +211,8 @@ def _populate(url: str) -> dict:
               "almguard.type": "custom", "team": "credit-risk"})
     v1 = client.create_model_version("credit-risk-scorer", baseline_info.model_uri,
                                      run_id=baseline.info.run_id,
-                                     model_id=baseline_info.model_id)
+                                     model_id=baseline_info.model_id,
+                                     tags={"almguard.semver": "1.0.0"})
     client.transition_model_version_stage("credit-risk-scorer", v1.version, "Archived")
     approved = now + 3600
     deployed = now + 2 * 3600
@@ -233,6 +235,7 @@ def _populate(url: str) -> dict:
             {"method": "demographic-parity", "passed": True,
              "evaluated_at": _iso(approved - 600)}]),
         "almguard.artifact_digest": ARTIFACT_DIGEST,
+        "almguard.semver": "1.1.0",
         "ticket": "ML-1423",
     }
     v2 = client.create_model_version("credit-risk-scorer", info.model_uri,

@@ -152,6 +152,35 @@ def test_environment_tag_on_the_endpoint(workspace):
     assert credit["green"]["traffic_percent"] == 0  # absent from the split
 
 
+def test_semver_tag_is_kept_and_spares_numbered_versions(cli, workspace, tmp_path):
+    """Azure numbers versions 1, 2, 3: a version tagged almguard.semver keeps its number
+    (deployments name it) and passes ALM-REG-001; the policy may also accept the numbers."""
+    path = workspace / "models" / "fraud-detector.json"
+    versions = json.loads(path.read_text())
+    for entry in versions:
+        entry["tags"] = {**entry.get("tags", {}), "almguard.semver": f"{entry['version']}.0.0"}
+    path.write_text(json.dumps(versions))
+    out = tmp_path / "snapshot.yaml"
+    run = cli("import", "azureml", "--from", str(workspace), "-o", str(out),
+              "--captured-at", CAPTURED)
+    assert run.code == 0, run.stderr
+    document = yaml.safe_load(out.read_text())
+    fraud = version_of(document, "fraud-detector", "2")
+    assert fraud["tags"]["almguard.semver"] == "2.0.0"
+    assert deployments_of(document, "fraud-detector-prod")["default"]["version"] == "2"
+
+    def reg_001(*extra: str) -> set[str]:
+        scan = cli("scan", str(out), "--format", "json", *extra)
+        assert scan.code == 1, scan.stderr
+        return {f["resource"]["id"] for f in json.loads(scan.stdout)["findings"]
+                if f["rule_id"] == "ALM-REG-001"}
+
+    assert reg_001() == {"support-ticket-router@1"}  # the one version left untagged
+    data = tmp_path / "numbered.yaml"
+    data.write_text("almguard: {config: {registry: {version_schemes: [semver, integer]}}}\n")
+    assert reg_001("--data", str(data)) == set()
+
+
 def test_registry_flags(workspace):
     source = AzureMLExportSource(workspace, registry_name="contoso-foundry",
                                  organization="Contoso Bank")

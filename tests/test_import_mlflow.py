@@ -24,6 +24,7 @@ from mlflow_server import (ARTIFACT_DIGEST, COMMIT, REPOSITORY, TRAINING_DIGEST,
 from service_process import free_port
 
 from checker.errors import SnapshotError
+from checker.snapshot import time_ns
 from checker.sources.file import FileSource
 from checker.sources.mlflow import (Mapper, MLflowSource, Registry, default_registry_name,
                                     logged_model_id, safe_uri, time_of)
@@ -108,14 +109,20 @@ def test_models_versions_stages_and_aliases(imported):
     assert v1["stage"] == "archived"  # MLflow stage Archived
     assert v2["stage"] == "production"
     assert v2["created_by"] == "alice@contoso.com"  # the source run's user
-    assert v2["created_at"].endswith("Z")
+    # created when its LoggedModel was logged (and evaluated); registered a moment later
+    registered_at = v2["tags"].pop("mlflow.registered_at")
+    assert v2["created_at"].endswith("Z") and registered_at.endswith("Z")
+    assert time_ns(v2["created_at"]) < time_ns(registered_at)
     assert v2["artifact"] == {"uri": v2["artifact"]["uri"], "digest": ARTIFACT_DIGEST}
     assert v2["artifact"]["uri"].startswith("models:/m-")
     assert v2["tags"] == {"mlflow.aliases": "champion", "ticket": "ML-1423",
+                          "almguard.semver": "1.1.0",  # kept: ALM-REG-001 reads it
                           "mlflow.description": "Logistic regression, 30 features."}
+    assert v1["tags"]["almguard.semver"] == "1.0.0"
     diabetes = version_of(document, "diabetes-regressor", "1")
-    assert diabetes["stage"] == "staging" and diabetes["tags"] == {"mlflow.aliases":
-                                                                   "candidate"}
+    assert diabetes["stage"] == "staging"
+    assert set(diabetes["tags"]) == {"mlflow.aliases", "mlflow.registered_at"}
+    assert diabetes["tags"]["mlflow.aliases"] == "candidate"
     assert "owner" not in model_of(document, "diabetes-regressor")
 
 
@@ -197,7 +204,8 @@ def test_deleted_source_run_leaves_lineage_absent_with_a_note(imported, server):
     _, facts = server
     iris = version_of(document, "iris-classifier", "1")
     assert "lineage" not in iris
-    assert iris["tags"] == {"mlflow.run_deleted": facts["iris_run"]}
+    assert {k: v for k, v in iris["tags"].items() if k != "mlflow.registered_at"} == {
+        "mlflow.run_deleted": facts["iris_run"]}
     assert (f"almguard: note: model 'iris-classifier' version 1: source run "
             f"{facts['iris_run']} is deleted") in run.stderr
     assert not any(d["name"] == "iris" for d in document["datasets"])
@@ -221,13 +229,36 @@ def test_scan_reports_what_mlflow_does_not_record(imported):
     assert {"diabetes-regressor", "iris-classifier"} <= by_rule["ALM-REG-003"]
     assert {"diabetes-regressor@1", "iris-classifier@1"} <= by_rule["ALM-REG-005"]
     assert any(r.startswith("diabetes@") for r in by_rule["ALM-LIN-003"])
-    # MLflow numbers versions 1, 2, ...: not semantic versions
-    assert "credit-risk-scorer@2" in by_rule["ALM-REG-001"]
-    # the version that carries the whole convention fails nothing else
+    # MLflow numbers versions 1, 2, ...: only those without a semantic-version tag
+    # (almguard.semver) are reported
+    assert by_rule["ALM-REG-001"] == {"diabetes-regressor@1", "iris-classifier@1"}
+    # the version that carries the whole convention fails nothing: its evaluations are not
+    # dated before it (created_at is when its LoggedModel was logged, not registered)
     about_credit = {rule for rule, ids in by_rule.items()
                     if any("credit-risk-scorer@2" in i or i == "credit-risk-scorer"
                            for i in ids)}
-    assert about_credit == {"ALM-REG-001"}, by_rule
+    assert about_credit == set(), by_rule
+
+
+@pytest.mark.slow
+def test_mlflow_import_is_not_dominated_by_one_rule(imported, tmp_path):
+    """MLflow numbers versions 1, 2, 3: ALM-REG-001 once reported every imported version.
+    With the default policy it reports only versions without an almguard.semver tag, and a
+    registry that keeps MLflow's numbering says so in policy data."""
+    out, document, _ = imported
+    versions = sum(len(m["versions"]) for m in document["models"])
+    data = tmp_path / "numbered.yaml"
+    data.write_text("almguard: {config: {registry: {version_schemes: [semver, integer]}}}\n")
+    for extra, reg_001 in (((), 2), (("--data", str(data)), 0)):
+        scan = run_cli("scan", str(out), "--format", "json", *extra)
+        assert scan.code == 1, scan.stderr
+        findings = json.loads(scan.stdout)["findings"]
+        counts: dict[str, int] = {}
+        for finding in findings:
+            counts[finding["rule_id"]] = counts.get(finding["rule_id"], 0) + 1
+        assert counts.get("ALM-REG-001", 0) == reg_001 < versions
+        # no rule holds a quarter of the findings
+        assert max(counts.values()) * 4 < len(findings), counts
 
 
 @pytest.mark.slow
@@ -464,3 +495,34 @@ def test_duplicate_endpoint_in_the_deployments_tag():
     entry = {"endpoint": "e", "environment": "production", "traffic_percent": 50}
     with pytest.raises(SnapshotError, match=r"\[1\]\.endpoint: endpoint 'e' is listed twice"):
         _map(_version(tags={"almguard.deployments": json.dumps([entry, entry])}))
+
+
+def _logged(created: int) -> SimpleNamespace:
+    return SimpleNamespace(model_id="m-0a1b", creation_timestamp=created, metrics=[])
+
+
+def _map_logged(version: SimpleNamespace, logged: SimpleNamespace) -> dict:
+    model = SimpleNamespace(name="m", tags={}, description="", aliases={})
+    registry = Registry([model], [version], logged_models={logged.model_id: logged})
+    document = Mapper(registry, origin="u").document(
+        {"name": "r", "captured_at": "2026-11-20T08:00:00Z"})
+    return document["models"][0]["versions"][0]
+
+
+def test_semver_tag_is_kept_on_the_version():
+    version = _map(_version(tags={"almguard.semver": "2.1.0", "team": "risk"}))
+    version = version["models"][0]["versions"][0]
+    assert version["version"] == "1"  # the identity deployments use is not renamed
+    assert version["tags"] == {"almguard.semver": "2.1.0", "team": "risk"}
+
+
+def test_version_is_created_when_its_logged_model_was_logged():
+    registered = 1795799814781
+    version = _map_logged(_version(source="models:/m-0a1b", creation_timestamp=registered),
+                          _logged(registered - 60_000))
+    assert version["created_at"] == time_of(registered - 60_000)
+    assert version["tags"] == {"mlflow.registered_at": time_of(registered)}
+    # a LoggedModel stamped after the registration does not move created_at
+    version = _map_logged(_version(source="models:/m-0a1b", creation_timestamp=registered),
+                          _logged(registered + 60_000))
+    assert version["created_at"] == time_of(registered) and "tags" not in version

@@ -27,7 +27,8 @@ from checker import __version__
 from checker.sources.file import FileSource
 from conftest import SAMPLES, run_cli
 from reports.chart import category_chart
-from reports.context import DIGEST_SCRIPT, RESULT_ATTACHMENT, CategoryRow, weasyprint_version
+from reports.context import (DIGEST_SCRIPT, FRAMEWORKS, RESULT_ATTACHMENT, CategoryRow,
+                             weasyprint_version)
 
 # Where the HarfBuzz-Subset library is missing, WeasyPrint falls back to fontTools and
 # says so; the output is the same (and reproducible: see reports/pdf.py).
@@ -399,6 +400,45 @@ def test_compliant_registry_reads_pass(cli, tmp_path: Path):
     assert "PASS" in text and "No findings" in text
     assert "Every version serving a production endpoint traces" in text
     assert "lineage complete" in text and "lineage missing</span>" not in text
+
+
+def _framework_headings(html: str) -> list[str]:
+    return [h.strip() for h in re.findall(r'<h2 class="framework">([^<]*)<', html)]
+
+
+def _controls_shown(html: str) -> list[str]:
+    chapter = html.split('id="controls"')[1].split("</section>")[0]
+    return re.findall(r'<td class="control-name">([^<]*)</td>', chapter)
+
+
+def test_controls_view_groups_by_framework_and_includes_the_bank_frameworks(messy: Rendered):
+    # every framework the rules cite, in order; no control is left under "Other"
+    assert _framework_headings(messy.html_text) == [f.title for f in FRAMEWORKS]
+    shown = _controls_shown(messy.html_text)
+    assert {"SR 11-7 §IV", "SR 11-7 §V", "SR 11-7 §VI", "PRA SS1/23 Principle 1",
+            "PRA SS1/23 Principle 2", "PRA SS1/23 Principle 3"} <= set(shown)
+    # within a framework in natural order: Art. 9 before Art. 10, §IV before §V before §VI
+    assert shown.index("EU AI Act Art. 9") < shown.index("EU AI Act Art. 10")
+    assert shown.index("SR 11-7 §IV") < shown.index("SR 11-7 §V") < shown.index("SR 11-7 §VI")
+
+
+def test_controls_view_can_be_limited_to_chosen_frameworks(cli, tmp_path: Path):
+    html = tmp_path / "banks.html"
+    run = cli("report", str(MESSY), "--html", str(html), "--generated-at", GENERATED_AT,
+              "--frameworks", "pra-ss1-23,sr-11-7")
+    assert run.code == 1, run.stderr
+    text = html.read_text(encoding="utf-8")
+    assert _framework_headings(text) == [f.title for f in FRAMEWORKS
+                                         if f.key in ("sr-11-7", "pra-ss1-23")]
+    assert all(c.startswith(("SR 11-7 ", "PRA SS1/23 ")) for c in _controls_shown(text))
+    # the rest of the report is unchanged: the findings still cite every framework
+    assert "EU AI Act Art. 10" in text
+    bad = cli("report", str(MESSY), "--html", str(tmp_path / "x.html"), "--frameworks", "sox")
+    assert bad.code == 2
+    assert bad.stderr.strip().splitlines()[-1] == (
+        "almguard: error: --frameworks: unknown framework 'sox' (known: eu-ai-act, "
+        "nist-ai-rmf, iso-42001, sr-11-7, pra-ss1-23, other)")
+    assert not (tmp_path / "x.html").exists()
 
 
 # ------------------------------------------------------------------------------- pieces

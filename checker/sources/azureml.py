@@ -298,6 +298,9 @@ class AzureMLExportSource(SnapshotSource):
         return out
 
     def _version(self, item: _Item, jobs: dict[str, _Item]) -> dict[str, Any]:
+        # The version's tags are kept as exported, almguard.semver included: Azure numbers
+        # versions 1, 2, 3 and deployments name that number, so the semantic version stays
+        # a tag (ALM-REG-001 reads it) and the version string is not renamed.
         tags = item.tags()
         out: dict[str, Any] = {"version": item.string("version", required=True)}
         stage = item.string("stage")

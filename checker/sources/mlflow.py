@@ -95,7 +95,10 @@ VERSION_JSON_TAGS: dict[str, tuple[str, Any]] = {
     "almguard.base_model": ("lineage.base_model", BaseModelRef),
     "almguard.deployments": ("deployments", None),  # checked by _deployments
 }
-VERSION_TEXT_TAGS = ("almguard.stage", "almguard.artifact_digest")
+# The semantic version of a version MLflow numbers 1, 2, 3: kept on the version's tags as it
+# is (the version string stays the identity deployments use), for ALM-REG-001 to judge.
+SEMVER_TAG = "almguard.semver"
+VERSION_TEXT_TAGS = ("almguard.stage", "almguard.artifact_digest", SEMVER_TAG)
 INPUT_TAGS = ("almguard.digest", "almguard.personal_data")
 _ADAPTERS = {tag: TypeAdapter(kind) for tag, (_, kind) in VERSION_JSON_TAGS.items() if kind}
 _STAGE_ADAPTER: TypeAdapter[str] = TypeAdapter(Stage)
@@ -433,7 +436,10 @@ class Mapper:
         stage = self._stage(where, version, convention, tags)
         if stage:
             out["stage"] = stage
-        created_at = time_of(getattr(version, "creation_timestamp", None))
+        registered: int | None = getattr(version, "creation_timestamp", None)
+        born = self._logged_model_time(version)
+        created_at = time_of(min((t for t in (registered, born) if t is not None),
+                                 default=None))
         if created_at:
             out["created_at"] = created_at
         run = self.registry.runs.get(version.run_id) if version.run_id else None
@@ -470,6 +476,11 @@ class Mapper:
         if "almguard.deployments" in fields:
             self.deployments.extend(self._deployments(where, name, number,
                                                       fields["almguard.deployments"]))
+        if SEMVER_TAG in convention:
+            tags[SEMVER_TAG] = convention[SEMVER_TAG]
+        registered_at = time_of(registered)
+        if registered_at and registered is not None and born is not None and born < registered:
+            tags["mlflow.registered_at"] = registered_at
         if aliases:
             tags["mlflow.aliases"] = ",".join(aliases)
         if getattr(version, "description", None):
@@ -480,6 +491,18 @@ class Mapper:
         if tags:
             out["tags"] = dict(sorted(tags.items()))
         return out
+
+    def _logged_model_time(self, version: Any) -> int | None:
+        """When the version's LoggedModel was logged (epoch ms), if the import read it.
+
+        MLflow 3 registers a LoggedModel that its run logged, and usually evaluated, first:
+        the model exists from then on, so that is the version's created_at (the registration
+        time is kept as tag mlflow.registered_at) and its metrics are not dated before it.
+        """
+        model_id = logged_model_id(version)
+        model = self.registry.logged_models.get(model_id) if model_id else None
+        stamp = getattr(model, "creation_timestamp", None) if model is not None else None
+        return stamp if isinstance(stamp, int) else None
 
     def _json_tag(self, where: str, tag: str, text: str) -> Any:
         try:

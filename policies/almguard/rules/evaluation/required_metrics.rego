@@ -10,7 +10,9 @@
 #   When a metric was evaluated several times, the latest dated result decides (all of them on
 #   a tie, undated ones ignored); when none is dated, every result must pass. A missing metric
 #   and a failing metric are two messages of this rule, one finding per version and metric.
-#   Whether the results predate the deployment is ALM-EVAL-002's business.
+#   Whether the results predate the deployment is ALM-EVAL-002's business; a recorded threshold
+#   on a metric the tier does not require is ALM-EVAL-005's. A model without a tier is named
+#   as held to tier high, not as being of that tier.
 # custom:
 #   id: ALM-EVAL-001
 #   severity: high

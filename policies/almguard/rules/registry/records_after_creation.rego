@@ -37,18 +37,20 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
-# The version's own records.
+# The version's own records. The earliest of their instants is compared first, so that the
+# records are described only for a version that has an early one (most have none).
 deny contains finding if {
 	some id, entry in snapshot.versions_by_id
-	is_string(object.get(entry.version, "created_at", null))
-	created_ns := data.almguard.lib.time.ns(entry.version.created_at)
-	early := _version_records(entry.version, created_ns)
-	count(early) > 0
+	version := entry.version
+	is_string(object.get(version, "created_at", null))
+	created_ns := data.almguard.lib.time.ns(version.created_at)
+	min([data.almguard.lib.time.ns(at) | some at in _version_times(version)]) < created_ns
+	early := _version_records(version, created_ns)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(
 			"Version '%s' has records dated before it was created at %s: %s",
-			[id, entry.version.created_at, concat("; ", sort(early))],
+			[id, version.created_at, concat("; ", sort(early))],
 		),
 	}
 }
@@ -60,8 +62,8 @@ deny contains finding if {
 	entry := versions[concat("@", [deployment.model, deployment.version])]
 	is_string(object.get(entry.version, "created_at", null))
 	created_ns := data.almguard.lib.time.ns(entry.version.created_at)
+	min([data.almguard.lib.time.ns(at) | some at in _deployment_times(deployment)]) < created_ns
 	early := _deployment_records(deployment, created_ns)
-	count(early) > 0
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
 		"message": sprintf(
@@ -70,6 +72,26 @@ deny contains finding if {
 		),
 	}
 }
+
+# Every recorded time of a version's own records, and of a deployment and its rollout.
+_version_times(version) := array.concat(
+	array.concat(
+		[approval.approved_at | some approval in object.get(version, "approvals", [])],
+		[evaluation.evaluated_at | some evaluation in object.get(version, "evaluations", [])],
+	),
+	array.concat(
+		array.concat(
+			[evaluation.evaluated_at | some evaluation in object.get(version, "safety_evaluations", [])],
+			[assessment.evaluated_at | some assessment in object.get(version, "bias_assessments", [])],
+		),
+		[at | at := version.retirement.retired_at],
+	),
+)
+
+_deployment_times(deployment) := array.concat(
+	[at | at := deployment.deployed_at],
+	[step.at | some step in object.get(deployment, "rollout", [])],
+)
 
 _version_records(version, created_ns) := ((_approvals(version, created_ns) | _evaluations(version, created_ns)) | (_safety(version, created_ns) | _bias(version, created_ns))) | _retirement(version, created_ns)
 

@@ -31,7 +31,7 @@ import rego.v1
 
 import data.almguard.lib.snapshot
 
-# A version that follows neither the scheme nor has a semantic-version tag.
+# A version that follows none of the schemes and has no semantic-version tag.
 deny contains finding if {
 	some id, entry in snapshot.versions_by_id
 	not _follows_scheme(entry.version.version)
@@ -56,10 +56,10 @@ deny contains finding if {
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
 		"message": sprintf(
-			"Version '%s' of model '%s' is tagged %s '%s', which is also the semantic version of version %s",
+			"Version '%s' of model '%s' claims semantic version '%s' by its tag '%s', also claimed by %s",
 			[
-				entry.version.version, entry.model.name, _semver_tag, claim,
-				concat(", ", [sprintf("'%s'", [other]) | some other in sort(others)]),
+				entry.version.version, entry.model.name, claim, _semver_tag,
+				concat(", ", [sprintf("version '%s'", [other]) | some other in sort(others)]),
 			],
 		),
 	}

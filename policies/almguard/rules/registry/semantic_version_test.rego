@@ -66,15 +66,16 @@ test_configured_tag_name_is_read if {
 
 test_tag_claiming_another_versions_semantic_version_fails if {
 	semantic_version.deny == {
-		_finding("2", "Version '2' of model 'm' is tagged almguard.semver '1.1.0', which is also the semantic version of version '3'"),
-		_finding("3", "Version '3' of model 'm' is tagged almguard.semver '1.1.0', which is also the semantic version of version '2'"),
-	} with input as _versions([_tagged("1", "1.0.0"), _tagged("2", "1.1.0"), _tagged("3", "1.1.0")])
+		_finding("2", "Version '2' of model 'm' claims semantic version '1.1.0' by its tag 'almguard.semver', also claimed by version '3', version '4'"),
+		_finding("3", "Version '3' of model 'm' claims semantic version '1.1.0' by its tag 'almguard.semver', also claimed by version '2', version '4'"),
+		_finding("4", "Version '4' of model 'm' claims semantic version '1.1.0' by its tag 'almguard.semver', also claimed by version '2', version '3'"),
+	} with input as _versions([_tagged("1", "1.0.0"), _tagged("2", "1.1.0"), _tagged("3", "1.1.0"), _tagged("4", "1.1.0")])
 }
 
 test_tag_claiming_a_semantic_version_string_fails if {
 	semantic_version.deny == {_finding(
 		"3",
-		"Version '3' of model 'm' is tagged almguard.semver '1.1.0', which is also the semantic version of version '1.1.0'",
+		"Version '3' of model 'm' claims semantic version '1.1.0' by its tag 'almguard.semver', also claimed by version '1.1.0'",
 	)} with input as _versions([{"version": "1.1.0"}, _tagged("3", "1.1.0")])
 }
 
