@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .canonical import digest_of
 from .errors import AlmguardError
 from .metadata import package_of
 from .policyset import PolicySet
@@ -33,8 +34,12 @@ from .waivers import WaiverSet
 
 def bundle_data(policies: PolicySet, waivers: WaiverSet | None = None) -> dict[str, Any]:
     data = copy.deepcopy(policies.data)
+    # bundled waivers are part of what the server judges by: its digest says so, and
+    # almguard itself refuses to evaluate on a server whose digest is not its own
+    digest = (policies.digest if waivers is None
+              else digest_of({"policies": policies.digest, "waivers": waivers.entries}))
     data.setdefault("almguard", {})["bundle"] = {
-        "digest": policies.digest, "revision": policies.revision, "source": "bundle"}
+        "digest": digest, "revision": policies.revision, "source": "bundle"}
     if waivers is not None:
         data["almguard"]["waivers"] = waivers.entries
     return data

@@ -168,7 +168,7 @@ def _loader_class(fast: bool) -> type:
 
 
 def _make_loader(text: str, limits: Limits) -> Any:
-    cls = _loader_class(fast=True)
+    cls: Any = _loader_class(fast=True)
     loader = cls.__new__(cls)
     if _CParser is None:
         from yaml.parser import Parser

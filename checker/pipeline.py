@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .cache import PartCache
-from .canonical import canonical_json, compact_json
+from .canonical import engine_json
 from .engines.interface import RELEVANCE, Engine
 from .errors import DecisionError, EngineError
 from .partition import Components, partition
@@ -93,7 +93,7 @@ class Pipeline:
         cache, partitions are smaller (a changed model invalidates less)."""
         if batch_weight is None:
             batch_weight = CACHED_BATCH_WEIGHT if self.cache is not None else BATCH_WEIGHT
-        texts = [canonical_json(sub) for sub in partition(document, batch_weight=batch_weight)]
+        texts = [engine_json(sub) for sub in partition(document, batch_weight=batch_weight)]
         if self.cache is None:
             parts = self._checked(self.engine.evaluate(t.decode("utf-8") for t in texts))
         else:
@@ -116,23 +116,29 @@ class Pipeline:
 
     def _relevance(self, document: dict[str, Any], proposal: Proposal) -> Part:
         own = [m for m in document.get("models") or () if m.get("name") == proposal.model]
-        body = {"snapshot": {**document, "models": own, "datasets": [], "deployments": []},
+        there = [d for d in document.get("deployments") or ()
+                 if d.get("endpoint") == proposal.endpoint]
+        body = {"snapshot": {**document, "models": own, "datasets": [], "deployments": there},
                 "proposal": proposal.model_dump()}
-        relevant = self.engine.evaluate([compact_json(body)], RELEVANCE)[0]
-        return {"errors": [], "findings": [], "resources": {}, "relevant": relevant}
+        answer = self.engine.evaluate([engine_json(body).decode("utf-8")], RELEVANCE)[0]
+        if not isinstance(answer, dict):
+            raise EngineError("the engine gave no relevance for the proposal")
+        return {"errors": answer.get("errors", []), "findings": [], "resources": {},
+                "relevant": answer.get("relevant", [])}
 
     def decide(self, registry: dict[str, Any], parts: Sequence[Part], request: Request,
                proposal: Proposal | None = None) -> dict[str, Any]:
         """Phase 2: the decision over the merged parts. Input errors raise DecisionError."""
         body: dict[str, Any] = {"parts": list(parts), "registry": registry,
                                 "fail_on": request.fail_on}
-        if request.waivers is not None:
-            body["waivers"] = request.waivers.entries
+        # always say which waivers apply (none: []), so a server's bundled waivers
+        # (data.almguard.waivers) never apply to a request that did not give them
+        body["waivers"] = request.waivers.entries if request.waivers is not None else []
         if request.waivers_at is not None:
             body["waivers_at"] = request.waivers_at
         if proposal is not None:
             body["proposal"] = proposal.model_dump()
-        decision = self.engine.decide(compact_json(body))
+        decision = self.engine.decide(engine_json(body).decode("utf-8"))
         if not isinstance(decision, dict) or "summary" not in decision:
             raise EngineError("the engine gave no decision document (are these almguard's "
                               "policies?)")

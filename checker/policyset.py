@@ -68,7 +68,40 @@ def _merge(base: dict[str, Any], extra: dict[str, Any], *, check: tuple[str, ...
                 raise PolicyError(f"policy setting {'.'.join(here)} must be "
                                   f"{'a mapping' if isinstance(base[key], dict) else 'a value'}",
                                   file=where, line=locate(here) if locate else None)
+            if checking:
+                problem = _type_problem(base[key], value)
+                if problem:
+                    raise PolicyError(f"policy setting {'.'.join(here)} {problem}",
+                                      file=where, line=locate(here) if locate else None)
             base[key] = value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null"
+
+
+def _type_problem(default: Any, value: Any) -> str | None:
+    """Why a --data value cannot replace a default: it must be of the default's kind (a
+    quoted number, a null or a list where a value belongs would make a rule silently
+    skip, or make the engines disagree), and so must a list's items."""
+    if _kind(value) != _kind(default):
+        return f"must be {_kind(default)} like its default (got {_kind(value)})"
+    if isinstance(default, list) and default:
+        kinds = {_kind(item) for item in default}
+        odd = [item for item in value if _kind(item) not in kinds]
+        if odd:
+            return f"items must be {' or '.join(sorted(kinds))} like its default's (got {odd[0]!r})"
+    return None
 
 
 def _check_overrides(base: dict[str, Any], extra: dict[str, Any], where: str,

@@ -370,9 +370,11 @@ def _evaluations(version: ModelVersion) -> list[Evidence]:
         if e.threshold is None:
             out.append(Evidence(f"{e.metric} {number(e.value)}{on}{when}"))
             continue
-        bar = "higher is better" if e.higher_is_better else "lower is better"
+        # the direction as recorded; when it is not, the rules take it from policy data
+        bar = ("" if "higher_is_better" not in e.model_fields_set
+               else ", higher is better" if e.higher_is_better else ", lower is better")
         out.append(Evidence(f"{e.metric} {number(e.value)} (recorded threshold "
-                            f"{number(e.threshold)}, {bar}){on}{when}"))
+                            f"{number(e.threshold)}{bar}){on}{when}"))
     for b in version.bias_assessments:
         out.append(Evidence(f"bias: {b.method}, recorded {'passed' if b.passed else 'failed'}"
                             f"{_when(b.evaluated_at)}"))
@@ -503,7 +505,7 @@ def _endpoints(index: _Index) -> list[EndpointView]:
         on.setdefault(d.endpoint, []).append(d)
     production = sorted(e for e, ds in on.items()
                         if any(d.environment == "production" for d in ds))
-    views = []
+    views: list[EndpointView] = []
     for endpoint in production:
         serving = []
         for d in on[endpoint]:

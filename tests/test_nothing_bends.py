@@ -191,7 +191,10 @@ def test_a_waiver_of_an_unknown_rule_is_refused(cli, tmp_path: Path):
 
 
 @pytest.mark.parametrize("name", ["Card-Credit-Limit-Prod", "card-credit-limit-prod\u200b",
-                                  "card-credit-limit-prod ", "ｃard-credit-limit-prod"])
+                                  "card-credit-limit-prod ", "ｃard-credit-limit-prod",
+                                  "card-credit-limit-prod\ufe0f", "card\u034f-credit-limit-prod",
+                                  "card-credit-limit-prod\u3164", "cаrd-credit-limit-prod",
+                                  "card\u2010credit-limit-prod", "card\u2212credit-limit-prod"])
 def test_a_lookalike_of_a_production_endpoint_is_refused(cli, name):
     run = cli("gate", str(AUDIT), "--model", "card-credit-limit-model", "--version", "1.5.0",
               "--endpoint", name, "--environment", "staging")
@@ -288,3 +291,27 @@ def test_the_fast_schema_check_agrees_with_the_detailed_one(opa, policies):
             assert _schema_views(on_opa, document) == (fast, clean), json.dumps(document)[:2000]
             agreeing += 1
     assert agreeing == len(documents)
+
+
+def test_numbers_are_judged_alike_however_many_digits_they_carry(both):
+    """regorus reads some 16- and 17-digit decimals one unit in the last place off; the
+    engines are given numbers to 15 significant digits, so both judge the same value."""
+    document = _below_threshold_at("2026-11-20T08:00:00Z")
+    for model in document["models"]:
+        for version in model["versions"]:
+            for evaluation in version.get("evaluations", []):
+                evaluation.update(value=0.8999999999999999, threshold=0.9)
+    _same(both, document)
+
+
+def test_bundled_waivers_never_apply_to_almguards_own_requests(opa, cli, tmp_path: Path):
+    from test_opa_engine import start_opa, stop
+    waivers = _waivers(tmp_path)
+    bundle = tmp_path / "b.tar.gz"
+    assert cli("bundle", "build", "-o", str(bundle), "--waivers", str(waivers)).code == 0
+    proc, url = start_opa(opa, "--bundle", str(bundle))
+    try:
+        run = cli("scan", str(AUDIT), "--engine", "opa", "--opa-url", url)
+        assert run.code == 2 and "serves an almguard bundle" in run.stderr
+    finally:
+        stop(proc)

@@ -33,8 +33,9 @@ def test_another_quoted_dataset_is_a_new_and_a_resolved_finding():
     before = result(finding("Version 'm@1.0.0' references dataset 'ghost-a@1', not registered"))
     after = result(finding("Version 'm@1.0.0' references dataset 'ghost-b@1', not registered"))
     diff = diff_results(before, after)
-    assert messages(diff.new) == ["Version 'm@1.0.0' references dataset 'ghost-b@1', not registered"]
-    assert messages(diff.resolved) == ["Version 'm@1.0.0' references dataset 'ghost-a@1', not registered"]
+    ghost = "Version 'm@1.0.0' references dataset 'ghost-{}@1', not registered"
+    assert messages(diff.new) == [ghost.format("b")]
+    assert messages(diff.resolved) == [ghost.format("a")]
     assert diff.unchanged == [] and diff.reworded == []
 
 

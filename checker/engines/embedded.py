@@ -24,7 +24,7 @@ os.environ.setdefault("RUST_BACKTRACE", "0")
 try:
     import regorus
 except ImportError:  # pragma: no cover - a broken install
-    regorus = None
+    regorus = None  # type: ignore[assignment]
 
 _LOCATION = re.compile(r"-->\s*(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)")
 _MESSAGE = re.compile(r"^error:\s*(?P<msg>.+)$", re.M)

@@ -119,8 +119,10 @@ class OpaServer:
         deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = (self.process.stderr.read() or b"").decode(errors="replace").strip()
-                raise EngineError(f"opa server exited at start: {err.splitlines()[-1] if err else self.process.returncode}")
+                stream = self.process.stderr
+                err = ((stream.read() if stream else b"") or b"").decode(errors="replace").strip()
+                last = err.splitlines()[-1] if err else self.process.returncode
+                raise EngineError(f"opa server exited at start: {last}")
             try:
                 if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return

@@ -40,8 +40,8 @@ class GithubFormat(Formatter):
             if result.gate is not None and not f.blocking:   # a gate's non-blocking finding
                 level, note = "notice", "not blocking this deployment (unrelated registry debt): "
             props.append(f"title={_prop(f'{f.rule_id} {f.title}')}")
-            out.append(f"::{level} {','.join(props)}::"
-                       f"{_data(f'{note}{f.resource.kind} {f.resource.id}: {f.message}. {f.remediation}')}")
+            text = f"{note}{f.resource.kind} {f.resource.id}: {f.message}. {f.remediation}"
+            out.append(f"::{level} {','.join(props)}::{_data(text)}")
         s = result.summary
         verdict = result.gate.decision if result.gate else s.verdict
         closing = f"{verdict}: {count(s.findings, 'finding')}, {s.waived} waived"

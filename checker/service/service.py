@@ -30,7 +30,7 @@ from .config import ServiceConfig, token_hashes
 from .evaluator import Evaluator
 from .scheduler import Scheduler
 from ..snapshot import parse_time
-from .store import ScanInfo, Store, rfc3339, stored_form, utcnow
+from .store import ScanInfo, Store, rfc3339, stored_form, to_utc, utcnow
 
 log = logging.getLogger("almguard.service")
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -169,13 +169,13 @@ class Service:
     def scan(self, snapshot: LoadedSnapshot, *, source: str, requested_by: str) -> ScanInfo:
         """Evaluate and store. A snapshot captured in the future is refused: stored, it
         would stay "the newest capture" and answer every later gate and lineage question."""
-        captured = snapshot.document["registry"]["captured_at"]
-        # compared as aware times, not converted to UTC (which fails past year 9999)
-        if parse_time(captured) > utcnow().replace(tzinfo=timezone.utc) + MAX_CLOCK_SKEW:
-            raise SnapshotError(f"captured_at {captured} is in the future (this server's "
-                                f"clock: {rfc3339(utcnow().replace(microsecond=0))}): a "
-                                "snapshot records a registry as it was",
-                                file=snapshot.origin, path="registry.captured_at")
+        self._check_clock(snapshot)
+        try:
+            to_utc(snapshot.document["registry"]["captured_at"])
+        except (ValueError, OverflowError):
+            raise SnapshotError("captured_at falls before year 1 in UTC: the service cannot "
+                                "store such a capture", file=snapshot.origin,
+                                path="registry.captured_at") from None
         stored = stored_form(snapshot)
         result = self._evaluate(lambda: self.evaluator.scan(stored))
         rate = self.evaluator.compliance_rate(result, stored)
@@ -183,6 +183,18 @@ class Service:
                                     requested_by=requested_by, compliance_rate=rate)
         self.cache.put(stored)
         return info
+
+    @staticmethod
+    def _check_clock(snapshot: LoadedSnapshot) -> None:
+        """A snapshot captured after this server's clock (plus a small skew) is refused: its
+        evidence would count time that has not passed (a canary "a day old" in 2030)."""
+        captured = snapshot.document["registry"]["captured_at"]
+        # compared as aware times, not converted to UTC (which fails past year 9999)
+        if parse_time(captured) > utcnow().replace(tzinfo=timezone.utc) + MAX_CLOCK_SKEW:
+            raise SnapshotError(f"captured_at {captured} is in the future (this server's "
+                                f"clock: {rfc3339(utcnow().replace(microsecond=0))}): a "
+                                "snapshot records a registry as it was",
+                                file=snapshot.origin, path="registry.captured_at")
 
     def scan_and_store(self, snapshot: LoadedSnapshot, *, source: str,
                        requested_by: str) -> int:
@@ -227,6 +239,7 @@ class Service:
         """The gate command's decision. The rules judge the registry as captured; waivers
         are judged now, so a waiver that has expired since the capture no longer lets a
         deployment through, however old the snapshot the request names."""
+        self._check_clock(snapshot)
         proposal = make_proposal(model, version, endpoint, environment=environment,
                                  traffic=traffic, at=at, document=snapshot.document)
         settings = (load_settings_document(deployment, origin="request body: deployment")

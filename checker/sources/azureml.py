@@ -391,9 +391,9 @@ class AzureMLExportSource(SnapshotSource):
         commit = next((job_meta[k] for k in COMMIT_KEYS if job_meta.get(k)), None)
         repo = next((job_meta[k] for k in REPO_KEYS if job_meta.get(k)), None)
         training_job: dict[str, str] = {"id": job.string("name", required=True) or ""}
-        ref = code_ref(commit, repo)
-        if ref:
-            training_job["code_ref"] = ref
+        pinned = code_ref(commit, repo)
+        if pinned:
+            training_job["code_ref"] = pinned
         environment = job.value.get("environment")
         if isinstance(environment, str):
             training_job["environment"] = environment
@@ -441,11 +441,11 @@ class AzureMLExportSource(SnapshotSource):
     def _read_deployments(self) -> list[dict[str, Any]]:
         endpoints = self._by_name("endpoints", "az ml online-endpoint show", "endpoint")
         for item in endpoints.values():
-            for deployment, share in item.mapping("traffic").items():
+            for split, share in item.mapping("traffic").items():
                 if (not isinstance(share, (int, float)) or isinstance(share, bool)
                         or not 0 <= share <= 100):
                     raise item.fail("traffic share must be a number from 0 to 100",
-                                    "traffic", deployment)
+                                    "traffic", split)
         out: list[dict[str, Any]] = []
         placed: dict[tuple[str, str], _Item] = {}
         served: dict[str, _Item] = {}
@@ -493,12 +493,12 @@ class AzureMLExportSource(SnapshotSource):
             deployment["tags"] = tags
             out.append(deployment)
         for name, endpoint in endpoints.items():
-            for deployment in endpoint.mapping("traffic"):
-                if (name, deployment) not in placed:
-                    raise endpoint.fail(f"traffic names deployment {deployment!r}, but no "
+            for listed in endpoint.mapping("traffic"):
+                if (name, listed) not in placed:
+                    raise endpoint.fail(f"traffic names deployment {listed!r}, but no "
                                         "deployments/*.json export lists it (save `az ml "
                                         f"online-deployment list --endpoint-name {name}`)",
-                                        "traffic", deployment)
+                                        "traffic", listed)
         out.sort(key=lambda d: (d["endpoint"], d["model"], natural(d["version"])))
         return out
 

@@ -210,7 +210,7 @@ class _Reader:
         """Everything (one paged search), or the named models' (`name IN` chunks)."""
         if names is None:
             return list(self._paged(method, max_results=page))
-        found = []
+        found: list[Any] = []
         for chunk in _chunks(sorted(set(names))):
             found.extend(self._paged(method, max_results=page,
                                      filter_string=f"name IN {_in_list(chunk)}"))

@@ -35,16 +35,39 @@ _request_fields := {
 	"parts": {"parts", "registry", "waivers", "fail_on", "proposal", "waivers_at"},
 }
 
-# The resources a proposal is about, for form (3): input is {"snapshot", "proposal"}; the
-# snapshot needs only the proposal's model (no rule is evaluated).
-relevance := relevant(input.snapshot, input.proposal)
+# What a proposal is about, for form (3): input is {"snapshot", "proposal"}, the snapshot
+# holding at least the proposal's model and the deployments on its endpoint (no rule is
+# evaluated): the resources it is about, and an error unless the snapshot is the what-if
+# (the proposed deployment in place, as almguard gate applies it).
+relevance := {"relevant": relevant(input.snapshot, input.proposal), "errors": _unapplied(input.snapshot, input.proposal)}
 
 # One partition's evaluation, for form (3): the findings of input.snapshot and the
 # resources a proposal is about.
-part := object.union(result, {"relevant": relevant(snapshot, object.get(input, "proposal", null))}) if {
+part := object.union(result, {
+	"relevant": relevant(snapshot, proposal),
+	"errors": array.concat(result.errors, _unapplied(snapshot, proposal)),
+}) if {
 	form == "request"
 	snapshot := input.snapshot
 	result := data.almguard.lib.findings.result with input as snapshot
+}
+
+# A gate judges the registry with the proposed deployment in it: a snapshot without it
+# (the registry as it is) would be judged as if nothing were deployed, and could pass.
+_unapplied(_, null) := []
+
+_unapplied(snapshot, proposal) := [] if {
+	proposal != null
+	not _named(proposal)
+} else := [] if {
+	some d in object.get(snapshot, "deployments", [])
+	d.endpoint == proposal.endpoint
+	d.model == proposal.model
+	d.version == proposal.version
+	d.traffic_percent == proposal.traffic_percent
+	d.environment == proposal.environment
+} else := [{"path": "snapshot", "message": "the snapshot does not hold the proposed deployment: a gate judges the registry with the proposal applied (see docs/decision.md; almguard gate applies it)"}] if {
+	proposal != null
 }
 
 _parts := [data.almguard.lib.findings.result] if {
@@ -77,7 +100,8 @@ proposal := _param("proposal", null)
 
 # The snapshot's clock: "now" of every rule. Waivers expire by it too, or by a later
 # waivers_at (a service deciding today on a snapshot captured earlier); an earlier
-# waivers_at cannot bring an expired waiver back.
+# waivers_at cannot bring an expired waiver back, and a waiver approved after the capture
+# is pending whatever waivers_at says (it can only make waivers expire).
 now_ns := data.almguard.lib.time.ns(registry.captured_at)
 
 waivers_ns := max([now_ns, data.almguard.lib.time.ns(input.waivers_at)]) if {
@@ -167,7 +191,7 @@ _raw contains finding if {
 _joined contains finding if {
 	some raw in _raw
 	rule := data.almguard.catalog.rules[raw.rule_id]
-	index := data.almguard.lib.waivers.waiver_for(raw, waivers, waivers_ns)
+	index := data.almguard.lib.waivers.waiver_for(raw, waivers, now_ns, waivers_ns)
 	base := {
 		"rule_id": raw.rule_id, "title": rule.title, "category": rule.category,
 		"severity": rule.severity, "resource": raw.resource, "message": raw.message,
@@ -258,6 +282,7 @@ _checked(kind) := {id | some p in _parts; some id in object.get(p.resources, kin
 waiver_report := data.almguard.lib.waivers.report(waivers, _raw, findings, now_ns, waivers_ns) if {
 	ok
 	is_array(waivers)
+	count(waivers) > 0
 }
 
 # ------------------------------------------------------------------------- gate

@@ -107,17 +107,31 @@ _proposal(model, endpoint) := {
 	"traffic_percent": 10, "at": "2026-11-20T08:00:00Z",
 }
 
+# The what-if: the snapshot with the proposed deployment in place, as almguard applies it.
+_what_if(names, model) := object.union(_snapshot(names), {"deployments": [{
+	"endpoint": "e", "model": model, "version": "1.0.0", "environment": "production",
+	"traffic_percent": 10,
+}]})
+
 test_a_gate_is_decided_by_the_findings_about_its_proposal if {
-	snapshot := _snapshot(["Bad_Name", "Other_Bad"])
+	snapshot := _what_if(["Bad_Name", "Other_Bad"], "Bad_Name")
 	blocked := _decide({"snapshot": snapshot, "proposal": _proposal("Bad_Name", "e")})
 	blocked.gate.decision == "deny"
 	blocked.gate.unrelated_findings == 1
 	{f.resource.id: f.blocking | some f in blocked.findings} == {"Bad_Name": true, "Other_Bad": false}
 	[c.rule_id | some c in blocked.gate.checklist; not c.passed] == ["ALM-REG-002"]
-	allowed := _decide({"snapshot": snapshot, "proposal": _proposal("good", "e")})
+	allowed := _decide({"snapshot": _what_if(["Bad_Name", "Other_Bad", "good"], "good"), "proposal": _proposal("good", "e")})
 	allowed.gate.decision == "allow"
 	allowed.summary.verdict == "pass"
 	allowed.gate.unrelated_findings == 2
+}
+
+test_a_gate_on_a_snapshot_without_its_proposal_is_an_error if {
+	decision := _decide({"snapshot": _snapshot(["good"]), "proposal": _proposal("good", "e")})
+	decision.summary.verdict == "error"
+	[e.path | some e in decision.errors] == ["snapshot"]
+	elsewhere := _decide({"snapshot": _what_if(["good"], "good"), "proposal": object.union(_proposal("good", "e"), {"traffic_percent": 100})})
+	[e.path | some e in elsewhere.errors] == ["snapshot"]
 }
 
 test_a_gate_in_the_future_of_the_snapshot_is_refused if {
@@ -129,7 +143,7 @@ test_a_gate_in_the_future_of_the_snapshot_is_refused if {
 
 test_a_gate_within_the_clock_skew_is_decided if {
 	proposal := object.union(_proposal("good", "e"), {"at": "2026-11-20T08:04:59Z"})
-	decision := _decide({"snapshot": _snapshot(["good"]), "proposal": proposal})
+	decision := _decide({"snapshot": _what_if(["good"], "good"), "proposal": proposal})
 	decision.gate.decision == "allow"
 }
 

@@ -75,3 +75,21 @@ _share(value) if {
 	value > 0
 	value <= 100
 }
+
+# The gate categories come from policy data: an unknown category (a typo) or an empty list
+# would let a gate ignore findings, so a gate is not decided with them.
+errors contains {"path": "almguard.config.gate.gates", "message": message} if {
+	_proposal != null
+	not _gates_ok
+	message := "policy data must list gate categories, each one of registry, lineage, evaluation, safety, approval, rollout, monitoring, retention, retirement, with a title"
+}
+
+_gates_ok if {
+	gates := data.almguard.config.gate.gates
+	is_array(gates)
+	count(gates) > 0
+	every gate in gates {
+		gate.category in data.almguard.lib.decision.categories
+		is_string(gate.title)
+	}
+}

@@ -17,9 +17,10 @@ _fields := {"rule_id", "resource", "justification", "approved_by", "approved_at"
 
 _texts := ["rule_id", "resource", "justification", "approved_by"]
 
-# Blank: nothing but white space, separators, control and format characters (U+200B and
-# friends), so an approver of "\u200b" is no approver.
-_blank := `^[\s\p{Z}\p{Cc}\p{Cf}]*$`
+# Blank: nothing but white space, separators, control, format and combining characters
+# (U+200B and friends) and the letters and symbols that print as nothing (Hangul fillers,
+# the braille blank, variation selectors), so an approver of "\u200b" is no approver.
+_blank := `^[\s\p{Z}\p{Cc}\p{Cf}\p{M}\x{115F}\x{1160}\x{17B4}\x{17B5}\x{180B}-\x{180F}\x{2800}\x{3164}\x{FE00}-\x{FE0F}\x{FFA0}]*$`
 
 _max_days := data.almguard.config.waivers.max_duration_days
 
@@ -86,9 +87,10 @@ _order_error(approved, expires) := sprintf("waiver lasts longer than the allowed
 	expires - approved > _max_days * data.almguard.lib.time.day_ns
 }
 
-# A waiver's state at a clock: pending (approved later), expired, or active.
-state(waiver, clock) := "pending" if {
-	data.almguard.lib.time.ns(waiver.approved_at) > clock
+# A waiver's state: pending if approved after the snapshot's capture (now), expired by the
+# expiry clock (the capture, or a later waivers_at), else active.
+state(waiver, now, clock) := "pending" if {
+	data.almguard.lib.time.ns(waiver.approved_at) > now
 } else := "expired" if {
 	data.almguard.lib.time.ns(waiver.expires_at) <= clock
 } else := "active"
@@ -103,12 +105,12 @@ matches(waiver, finding) if {
 }
 
 # The index of the first waiver in force that covers a finding, or null.
-waiver_for(finding, waivers, clock) := min(candidates) if {
+waiver_for(finding, waivers, now, clock) := min(candidates) if {
 	is_array(waivers)
 	candidates := {i |
 		some i, waiver in waivers
 		waiver.rule_id == finding.rule_id
-		state(waiver, clock) == "active"
+		state(waiver, now, clock) == "active"
 		matches(waiver, finding)
 	}
 	count(candidates) > 0
@@ -119,18 +121,18 @@ shown(waiver) := {key: waiver[key] | some key in _fields}
 
 # The waiver block of a decision: how many findings are waived, which waivers are expired
 # or pending, and which waivers in force match no finding (stale waivers to remove).
-report(waivers, raw, findings, _, clock) := {
+report(waivers, raw, findings, now, clock) := {
 	"applied": applied,
 	"expired": expired,
 	"pending": pending,
 	"unmatched": unmatched,
 } if {
 	applied := count([f | some f in findings; f.waived])
-	expired := [shown(w) | some w in waivers; state(w, clock) == "expired"]
-	pending := [shown(w) | some w in waivers; state(w, clock) == "pending"]
+	expired := [shown(w) | some w in waivers; state(w, now, clock) == "expired"]
+	pending := [shown(w) | some w in waivers; state(w, now, clock) == "pending"]
 	unmatched := [shown(w) |
 		some w in waivers
-		state(w, clock) == "active"
+		state(w, now, clock) == "active"
 		not _matches_any(w, raw)
 	]
 }

@@ -19,6 +19,8 @@ test_a_well_formed_waiver_has_no_errors if {
 test_invisible_or_blank_texts_are_refused if {
 	errors := _errors(object.union(_waiver, {"justification": "\u200b", "approved_by": " \t"})) with data.almguard.catalog as _catalog
 	errors == {"waivers[0].justification": "must not be blank", "waivers[0].approved_by": "must not be blank"}
+	fillers := _errors(object.union(_waiver, {"justification": "\u115f\u1160", "approved_by": "\u3164\u2800\u034f\ufe0f"})) with data.almguard.catalog as _catalog
+	fillers == {"waivers[0].justification": "must not be blank", "waivers[0].approved_by": "must not be blank"}
 }
 
 test_unknown_rules_fields_and_missing_fields_are_refused if {
@@ -47,9 +49,13 @@ test_a_waiver_is_a_mapping if {
 
 test_state_follows_the_clock if {
 	clock := data.almguard.lib.time.ns("2026-11-20T00:00:00Z")
-	data.almguard.lib.waivers.state(_waiver, clock) == "active"
-	data.almguard.lib.waivers.state(object.union(_waiver, {"approved_at": "2026-11-21T00:00:00Z"}), clock) == "pending"
-	data.almguard.lib.waivers.state(object.union(_waiver, {"expires_at": "2026-11-20T00:00:00Z"}), clock) == "expired"
+	data.almguard.lib.waivers.state(_waiver, clock, clock) == "active"
+	data.almguard.lib.waivers.state(object.union(_waiver, {"approved_at": "2026-11-21T00:00:00Z"}), clock, clock) == "pending"
+	data.almguard.lib.waivers.state(object.union(_waiver, {"expires_at": "2026-11-20T00:00:00Z"}), clock, clock) == "expired"
+
+	# a later expiry clock cannot make a waiver approved after the capture count
+	later := data.almguard.lib.time.ns("2030-01-01T00:00:00Z")
+	data.almguard.lib.waivers.state(object.union(_waiver, {"approved_at": "2026-11-21T00:00:00Z", "expires_at": "2031-01-01T00:00:00Z"}), clock, later) == "pending"
 }
 
 _finding(id) := {"rule_id": "ALM-REG-002", "resource": {"kind": "model", "id": id}}
