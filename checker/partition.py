@@ -13,7 +13,6 @@ from __future__ import annotations
 import zlib
 from typing import Any, Iterator
 
-from .canonical import compact_json
 
 
 class _UnionFind:
@@ -130,12 +129,6 @@ def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dic
     if not parts:
         parts.append({**base, "datasets": [], "models": [], "deployments": []})
     return parts
-
-
-def partition_inputs(document: dict[str, Any], *, batch_weight: int = 2000) -> Iterator[str]:
-    """The partitions as JSON texts, ready for an engine, made one at a time."""
-    return (compact_json(p) for p in partition(document, batch_weight=batch_weight))
-
 
 
 class Components:

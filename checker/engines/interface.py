@@ -23,7 +23,6 @@ T = TypeVar("T")
 
 FINDINGS = "data.almguard.lib.findings.result"     # input: a snapshot (or a partition)
 RELEVANCE = "data.almguard.lib.decision.relevance"  # input: {"snapshot", "proposal"}
-PART = "data.almguard.lib.decision.part"            # input: {"snapshot", "proposal"}
 DECISION = "data.almguard.decision"
 
 
