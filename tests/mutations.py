@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any, Callable
+
+from hypothesis import assume
 from hypothesis import strategies as st
+
+from checker.errors import SnapshotError
+from checker.generate import generate
+from checker.sources.file import load_snapshot_text
+from checker.sources.interface import LoadedSnapshot
 
 HOURS = st.integers(-72, 72)
 
@@ -45,3 +54,21 @@ def mutate(document: dict, data) -> None:
             version["approvals"][0]["approved_by"] = version.get("created_by", "x@y")
         elif kind == "canary" and dep.get("rollout"):
             dep["rollout"][0]["traffic_percent"] = data.draw(st.sampled_from([5, 10, 11, 100]))
+
+
+def mutated_snapshot(data: Any, *, seed: int, versions: int, share: float,
+                     versions_per_model: int = 3,
+                     edit: Callable[[dict, Any], None] | None = None) -> LoadedSnapshot:
+    """A generated registry with random small edits (and `edit`, if given), loaded as a
+    user's file would be; a draw the loader refuses is discarded (hypothesis.assume)."""
+    document = generate(versions, violations=share, seed=seed,
+                        versions_per_model=versions_per_model)
+    mutate(document, data)
+    if edit is not None:
+        edit(document, data)
+    try:
+        return load_snapshot_text(json.dumps(document), origin="generated.json",
+                                  suffix=".json")
+    except SnapshotError:
+        assume(False)
+        raise  # unreachable: assume(False) ends the example

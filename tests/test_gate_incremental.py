@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.canonical import compact_json
-from checker.errors import SnapshotError
 from checker.gate import apply_proposal, make_proposal
 from checker.generate import generate
 from checker.pipeline import Pipeline
 from checker.partition import neighbourhood
-from checker.sources.file import load_snapshot_text
-from mutations import mutate
+from mutations import mutated_snapshot
 
 
 def _share_datasets(document: dict, data) -> None:
@@ -53,13 +51,8 @@ def _proposal(document: dict, data):
 def test_gate_with_baseline_equals_full_evaluation(data, seed, versions, share,
                                                    bundled_policies, embedded_engine):
     policies, engine = bundled_policies, embedded_engine
-    document = generate(versions, violations=share, seed=seed, versions_per_model=3)
-    mutate(document, data)
-    _share_datasets(document, data)
-    try:
-        snapshot = load_snapshot_text(json.dumps(document), origin="g", suffix=".json")
-    except SnapshotError:
-        assume(False)
+    snapshot = mutated_snapshot(data, seed=seed, versions=versions, share=share,
+                                edit=_share_datasets)
     proposal = _proposal(snapshot.document, data)
     pipeline = Pipeline(policies, engine)
     full = pipeline.gate(snapshot, proposal)

@@ -13,18 +13,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.engines.embedded import EmbeddedEngine
-from checker.errors import SnapshotError
-from checker.generate import generate
 from checker.lineage import endpoint_lineage
 from checker.pipeline import Pipeline
 from checker.policyset import load_policies
-from checker.sources.file import load_snapshot_text
 from conftest import SAMPLES
-from mutations import mutate
+from mutations import mutated_snapshot
 from reports import build_context
 
 # Policy data that moves the lineage rules: every code reference counts as pinned, and no
@@ -114,12 +111,7 @@ def test_lineage_and_report_render_the_findings_on_generated_registries(pipeline
     @given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(2, 20),
            share=st.floats(0, 1), lax=st.booleans())
     def check(data, seed, versions, share, lax):
-        document = generate(versions, violations=share, seed=seed, versions_per_model=3)
-        mutate(document, data)
-        try:
-            snapshot = load_snapshot_text(json.dumps(document), origin="g", suffix=".json")
-        except SnapshotError:
-            assume(False)
+        snapshot = mutated_snapshot(data, seed=seed, versions=versions, share=share)
         checked.append(check_surfaces(pipelines["lax" if lax else "default"], snapshot))
 
     check()
@@ -198,14 +190,9 @@ def test_the_service_stores_the_pipelines_answer_on_generated_registries(tmp_pat
         @given(data=st.data(), seed=st.integers(0, 10_000), versions=st.integers(1, 16),
                share=st.floats(0, 1))
         def check(data, seed, versions, share):
-            document = generate(versions, violations=share, seed=seed, versions_per_model=3)
-            mutate(document, data)
-            try:
-                snapshot = load_snapshot_text(json.dumps(document), origin="g", suffix=".json")
-            except SnapshotError:
-                assume(False)
+            snapshot = mutated_snapshot(data, seed=seed, versions=versions, share=share)
             mine = pipelines["default"].scan(snapshot).to_json()
-            posted = client.post("/v1/scans", content=json.dumps(document),
+            posted = client.post("/v1/scans", content=json.dumps(snapshot.document),
                                  headers={**auth("scanner"), "Content-Type": "application/json"})
             assert posted.status_code == 201, posted.text
             stored = client.get(f"/v1/scans/{posted.json()['id']}/report.json",
