@@ -141,3 +141,16 @@ def conftest_binary() -> str:
                         "scripts/install-conftest.sh)")
         pytest.skip("no conftest binary: run scripts/install-conftest.sh (CI requires it)")
     return found
+
+
+@pytest.fixture(scope="session")
+def engine_pair(opa, bundled_policies):
+    """The embedded engine and a private OPA server, both loaded with the bundled policies:
+    the tests that hold the two engines to one answer share them."""
+    from checker.engines.embedded import EmbeddedEngine
+    from checker.engines.opa import OpaEngine
+    os.environ["ALMGUARD_OPA"] = opa
+    with EmbeddedEngine(workers=1) as embedded, OpaEngine(workers=1) as server:
+        embedded.load(bundled_policies)
+        server.load(bundled_policies)
+        yield embedded, server

@@ -22,12 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.cli import main
-from checker.engines.embedded import EmbeddedEngine
-from checker.engines.opa import OpaEngine
 from checker.errors import AlmguardError
 from checker.gate import make_proposal
 from checker.pipeline import Pipeline, Request
-from checker.policyset import load_policies
 from checker.waivers import parse_waivers
 from conftest import SAMPLE_SNAPSHOTS
 from mutations import mutated_snapshot
@@ -112,13 +109,9 @@ def test_mutated_snapshots_end_in_a_clean_exit(tmp_path: Path, record_figure):
 # --- gates on both engines -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def pipelines(opa):
-    os.environ["ALMGUARD_OPA"] = opa
-    policies = load_policies()
-    with EmbeddedEngine(workers=1) as embedded, OpaEngine(workers=1) as server:
-        embedded.load(policies)
-        server.load(policies)
-        yield Pipeline(policies, embedded), Pipeline(policies, server)
+def pipelines(engine_pair, bundled_policies):
+    embedded, server = engine_pair
+    return Pipeline(bundled_policies, embedded), Pipeline(bundled_policies, server)
 
 
 def _decide(pipeline: Pipeline, snapshot, proposal_args: dict, request: Request):

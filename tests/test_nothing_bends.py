@@ -5,7 +5,6 @@ and endpoint names that only look like production's."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.engines.embedded import EmbeddedEngine
 from checker.engines.opa import OpaEngine
 from checker.generate import generate
 from checker.pipeline import Pipeline
@@ -34,12 +32,9 @@ def policies():
 
 
 @pytest.fixture(scope="module")
-def both(opa, policies):
-    os.environ["ALMGUARD_OPA"] = opa
-    with EmbeddedEngine(workers=1) as embedded, OpaEngine(workers=1) as server:
-        embedded.load(policies)
-        server.load(policies)
-        yield Pipeline(policies, embedded), Pipeline(policies, server)
+def both(engine_pair, bundled_policies):
+    embedded, server = engine_pair
+    return Pipeline(bundled_policies, embedded), Pipeline(bundled_policies, server)
 
 
 def _load(document: dict):

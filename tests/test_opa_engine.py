@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.engines.embedded import EmbeddedEngine
-from checker.engines.opa import OpaEngine
 from checker.generate import FAULTS, generate
 from checker.policyset import load_policies
 from checker.bundle import build_bundle, write_conftest
@@ -48,12 +47,8 @@ def bundle_server(opa, policies, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def engines(opa, policies):
-    os.environ["ALMGUARD_OPA"] = opa
-    with EmbeddedEngine(workers=1) as embedded, OpaEngine(workers=1) as server:
-        embedded.load(policies)
-        server.load(policies)
-        yield embedded, server
+def engines(engine_pair):
+    return engine_pair
 
 
 def assert_same(snapshot, policies, engines, bundle_server, label: str) -> None:
