@@ -14,7 +14,8 @@ def make_engine(name: str, **options: Any) -> Engine:
     """Build the named engine; options are the engine's own (workers, URL, token...)."""
     if name == "regorus":
         from .embedded import EmbeddedEngine
-        return EmbeddedEngine(workers=options.get("workers"))
+        return EmbeddedEngine(workers=options.get("workers"),
+                              pooled=bool(options.get("pooled", False)))
     if name == "opa":
         from .opa import OpaEngine
         return OpaEngine(url=options.get("opa_url"), token=options.get("opa_token"),

@@ -1,7 +1,9 @@
 """The embedded engine: regorus (PyPI celine-regorus), in-process, no setup.
 
 A regorus Engine holds the GIL and may only be used on its creating thread, so large scans
-fan out over worker processes, each with its own engine loaded once.
+fan out over worker processes, each with its own engine loaded once. Pooled (the service),
+every evaluation goes to those processes: any thread may call it, and gates arriving
+together run on both cores.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import PackageNotFoundError, version as dist_version
 from multiprocessing import get_context
@@ -90,16 +93,21 @@ def _work(job: tuple[str, str]) -> Any:
 
 
 class EmbeddedEngine(Engine):
-    """regorus in this process (and, for big scans, in worker processes)."""
+    """regorus in this process (and, for big scans, in worker processes); pooled, only in
+    the worker processes."""
 
     name = "regorus"
 
-    def __init__(self, workers: int | None = None, parallel_threshold: int = 8) -> None:
+    def __init__(self, workers: int | None = None, parallel_threshold: int = 8,
+                 pooled: bool = False) -> None:
         self._workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         self._threshold = parallel_threshold
+        self._pooled = pooled
+        self.concurrent = pooled
         self._engine: Any = None
         self._policies: PolicySet | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def version(self) -> str:
         for dist in ("celine-regorus", "regorus"):
@@ -111,36 +119,54 @@ class EmbeddedEngine(Engine):
 
     def load(self, policies: PolicySet) -> None:
         self._policies = policies
-        self._engine = new_engine(policies.modules, policies.data)
+        engine = new_engine(policies.modules, policies.data)  # syntax errors, on this thread
+        if self._pooled:
+            del engine          # a regorus engine must be freed on the thread that made it
+        else:
+            self._engine = engine
         self.probe()  # surfaces unsafe vars, unknown functions, conflicts
 
     def evaluate(self, inputs: Iterable[str], query: str = FINDINGS) -> list[Any]:
-        if self._engine is None or self._policies is None:
+        if self._policies is None or (self._engine is None and not self._pooled):
             raise EngineError("engine used before policies were loaded")
         stream = iter(inputs)
         head = list(islice(stream, self._threshold))
-        if self._workers < 2 or len(head) < self._threshold:
+        if not self._pooled and (self._workers < 2 or len(head) < self._threshold):
             return [evaluate_one(self._engine, text, query) for text in chain(head, stream)]
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(self._policies.modules, self._policies.data))
+        jobs = ((query, text) for text in chain(head, stream))
+        pool = self._worker_pool()
         try:
-            return list(bounded_map(self._pool, _work,
-                                    ((query, text) for text in chain(head, stream)),
-                                    window=2 * self._workers))
+            if len(head) == 1 and self._pooled:
+                return [pool.submit(_work, next(jobs)).result()]
+            return list(bounded_map(pool, _work, jobs, window=2 * max(self._workers, 1)))
         except (PolicyError, EngineError):
             raise
         except Exception as exc:  # a worker died: fail closed, and start afresh next time
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-            raise EngineError(f"embedded engine worker failed: {exc}") from None
+            self._drop_pool(pool)
+            raise EngineError(f"embedded engine worker failed: {exc or type(exc).__name__}"
+                              ) from None
+
+    def _worker_pool(self) -> ProcessPoolExecutor:
+        assert self._policies is not None
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=max(self._workers, 1), mp_context=get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(self._policies.modules, self._policies.data))
+            return self._pool
+
+    def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
+        with self._pool_lock:
+            if self._pool is pool:   # not one a concurrent caller has started since
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Stop the workers and drop the engine (on the calling thread: regorus engines
         must be freed on the thread that made them)."""
         self._engine = None
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)

@@ -30,6 +30,9 @@ class Engine(ABC):
     """A Rego engine. Engines fail closed: any problem raises EngineError or PolicyError."""
 
     name: str
+    # True when evaluate() may be called from several threads at once (after load), so a
+    # service can run gates side by side; otherwise every call must come from one thread.
+    concurrent: bool = False
 
     @abstractmethod
     def version(self) -> str:

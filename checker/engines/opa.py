@@ -146,6 +146,7 @@ class OpaServer:
 
 class OpaEngine(Engine):
     name = "opa"
+    concurrent = True   # HTTP requests on one pooled session; the server evaluates them
 
     def __init__(self, url: str | None = None, token: str | None = None,
                  timeout: float = 60.0, binary: str | None = None, workers: int = 2) -> None:

@@ -1,15 +1,19 @@
 """The service's one evaluation path: the checker's own scan and gate, on one engine.
 
 Policies and waivers are loaded once at start (a bad policy stops the service from
-starting, it never serves half a catalog). The engine lives on one dedicated thread: the
-embedded engine may only be used on the thread that created it, and one engine evaluating
-requests in turn keeps memory flat; large snapshots still fan out to its worker processes.
+starting, it never serves half a catalog). The embedded engine runs pooled: every
+evaluation goes to a pool of engine processes (one per core by default), so gates that
+arrive together are evaluated side by side and a slow scan does not hold them up; a worker
+that dies fails the requests it held (an EngineError: the gate does not pass) and the pool
+starts afresh. An engine that is not safe for concurrent calls is used from one dedicated
+thread, in turn.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 from ..compliance import compliance_rate
@@ -37,7 +41,8 @@ class Evaluator:
                                           if settings.waivers else None)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="almguard-engine")
         self._engine: Engine | None = None
-        self._baselines: OrderedDict[str, Baseline] = OrderedDict()
+        self._baselines: OrderedDict[str, Future[Baseline]] = OrderedDict()
+        self._baselines_lock = threading.Lock()
         self._cache = PartCache(settings.cache) if settings.cache is not None else None
         try:
             self._engine = self._call(self._start)
@@ -47,7 +52,7 @@ class Evaluator:
 
     def _start(self) -> Engine:
         engine = make_engine(self.settings.engine, workers=self.settings.workers,
-                             opa_url=self.settings.opa_url)
+                             opa_url=self.settings.opa_url, pooled=True)
         try:
             engine.load(self.policies)
         except BaseException:
@@ -56,7 +61,14 @@ class Evaluator:
         return engine
 
     def _call(self, fn: Callable[[], T]) -> T:
+        """fn on the engine's thread (waiting its turn)."""
         return self._thread.submit(fn).result()
+
+    def _run(self, fn: Callable[[], T]) -> T:
+        """fn on this thread when the engine takes concurrent calls, else in turn."""
+        if self._engine is not None and self._engine.concurrent:
+            return fn()
+        return self._call(fn)
 
     @property
     def engine(self) -> Engine:
@@ -77,8 +89,8 @@ class Evaluator:
 
     def scan(self, snapshot: LoadedSnapshot) -> ResultDocument:
         """The checker's scan; the snapshot's parts are kept for later gates on it."""
-        return self._call(lambda: self.pipeline.scan(snapshot, self._request(),
-                                                     self._baseline(snapshot)))
+        return self._run(lambda: self.pipeline.scan(snapshot, self._request(),
+                                                    self._baseline(snapshot)))
 
     def gate(self, snapshot: LoadedSnapshot, proposal: Proposal,
              settings: dict[str, Any] | None = None, *, stored: bool = True,
@@ -87,21 +99,32 @@ class Evaluator:
         (see pipeline.Baseline), so a gate on a large stored registry evaluates only the
         part the proposal can change; a snapshot sent with the request is evaluated whole
         and not kept. Waivers expire against `waivers_at` when given."""
-        return self._call(lambda: self.pipeline.gate(
+        return self._run(lambda: self.pipeline.gate(
             snapshot, proposal, settings, self._request(waivers_at),
             self._baseline(snapshot) if stored else None))
 
     def _baseline(self, snapshot: LoadedSnapshot) -> Baseline:
-        """The snapshot's evaluated parts (engine thread only)."""
-        found = self._baselines.get(snapshot.digest)
-        if found is None or found.policies_digest != self.policies.digest:
-            found = self.pipeline.baseline(snapshot)
-            self._baselines[snapshot.digest] = found
-            while len(self._baselines) > BASELINES:
-                self._baselines.popitem(last=False)
-        else:
-            self._baselines.move_to_end(snapshot.digest)
-        return found
+        """The snapshot's evaluated parts, computed once however many requests ask for them
+        at the same time; the most recently used few are kept."""
+        with self._baselines_lock:
+            entry = self._baselines.get(snapshot.digest)
+            mine = entry is None
+            if entry is None:
+                entry = self._baselines[snapshot.digest] = Future()
+                while len(self._baselines) > BASELINES:
+                    self._baselines.popitem(last=False)
+            else:
+                self._baselines.move_to_end(snapshot.digest)
+        if mine:
+            try:
+                entry.set_result(self.pipeline.baseline(snapshot))
+            except BaseException as exc:
+                with self._baselines_lock:   # not kept: the next request tries again
+                    if self._baselines.get(snapshot.digest) is entry:
+                        del self._baselines[snapshot.digest]
+                entry.set_exception(exc)
+                raise
+        return entry.result()
 
     def compliance_rate(self, result: ResultDocument, snapshot: LoadedSnapshot) -> float | None:
         return compliance_rate(result, snapshot.document, self.policies.rules.values())
@@ -125,4 +148,4 @@ class Evaluator:
         service's readiness probe and its reloading of policies into an engine that lost
         them (an OPA server restarted empty). EngineError once the engine is shut down."""
         engine = self.engine
-        return self._call(lambda: fn(engine, self.policies))
+        return self._run(lambda: fn(engine, self.policies))

@@ -1,0 +1,113 @@
+"""The pooled embedded engine the service uses: every evaluation in worker processes, any
+thread may call it, gates that arrive together run side by side, and a worker that dies
+fails closed (an EngineError, never an answer) and is replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from checker.engines.embedded import EmbeddedEngine
+from checker.engines.interface import DECISION, FINDINGS
+from checker.errors import EngineError
+from checker.gate import make_proposal
+from checker.generate import generate
+from checker.pipeline import Pipeline, Request
+from checker.service.config import Evaluation
+from checker.service.evaluator import Evaluator
+from checker.sources.file import FileSource
+from checker.canonical import engine_json
+from checker.sources.interface import LoadedSnapshot, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def pooled(bundled_policies):  # noqa: ANN001, ANN201 - pytest fixtures
+    engine = EmbeddedEngine(workers=2, pooled=True)
+    engine.load(bundled_policies)
+    yield engine
+    engine.close()
+
+
+def _samples() -> list[str]:
+    return [str(ROOT / "samples" / f"{name}.yaml") for name in
+            ("compliant", "messy", "audit-scenario", "foundry-agent", "retired-past-retention")]
+
+
+def test_pooled_engine_answers_as_the_in_process_one(pooled, embedded_engine):  # noqa: ANN001
+    texts = [engine_json(FileSource(Path(p)).load().document).decode() for p in _samples()]
+    for query in (FINDINGS, DECISION):
+        assert pooled.evaluate(texts, query) == embedded_engine.evaluate(texts, query)
+
+
+def _generated(versions: int, seed: int) -> LoadedSnapshot:
+    return validate(generate(versions, violations=0.2, seed=seed), origin="generated",
+                    text=None)
+
+
+def _gates(snapshot: LoadedSnapshot, count: int) -> list:  # noqa: ANN401
+    document = snapshot.document
+    return [make_proposal(d["model"], d["version"], d["endpoint"], environment=None,
+                          traffic=10, at=None, document=document)
+            for d in document["deployments"][:count]]
+
+
+def test_concurrent_gates_give_the_same_results_as_one_at_a_time(pooled, bundled_policies):  # noqa: ANN001
+    snapshot = _generated(300, 7)
+    pipeline = Pipeline(bundled_policies, pooled)
+    baseline = pipeline.baseline(snapshot)
+    proposals = _gates(snapshot, 24)
+    alone = [pipeline.gate(snapshot, p, None, Request(), baseline).to_json()
+             for p in proposals]
+    together: dict[int, str] = {}
+
+    def client(k: int) -> None:
+        for i in range(k, len(proposals), 4):
+            together[i] = pipeline.gate(snapshot, proposals[i], None, Request(),
+                                        baseline).to_json()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [together[i] for i in range(len(proposals))] == alone
+    assert len(set(alone)) > 1  # the proposals are judged differently, not one cached answer
+
+
+def _worker_pids(engine: EmbeddedEngine) -> list[int]:
+    pool = engine._worker_pool()  # noqa: SLF001 - the test kills the engine's own workers
+    pool.submit(int).result()     # make sure every worker has started
+    return [p.pid for p in pool._processes.values()]  # noqa: SLF001
+
+
+def test_a_dead_worker_fails_the_call_and_the_pool_is_replaced(pooled):  # noqa: ANN001
+    text = engine_json(FileSource(ROOT / "samples" / "messy.yaml").load().document).decode()
+    expected = pooled.evaluate([text], DECISION)
+    for pid in _worker_pids(pooled):
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(EngineError, match="worker failed"):
+        pooled.evaluate([text], DECISION)
+    assert pooled.evaluate([text], DECISION) == expected
+
+
+def test_service_gate_is_not_answered_by_a_dead_pool_and_recovers() -> None:
+    evaluator = Evaluator(Evaluation())
+    try:
+        snapshot = _generated(60, 3)
+        proposal = _gates(snapshot, 1)[0]
+        expected = evaluator.gate(snapshot, proposal).to_json()
+        engine = evaluator.engine
+        assert isinstance(engine, EmbeddedEngine) and engine.concurrent
+        for pid in _worker_pids(engine):
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(EngineError):
+            evaluator.gate(snapshot, proposal)
+        assert evaluator.gate(snapshot, proposal).to_json() == expected
+    finally:
+        evaluator.close()
