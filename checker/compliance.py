@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from .ids import Key, resources
 from .metadata import RuleMeta
 from .results import Finding, ResultDocument
-from .scan import resources
-
-Key = tuple[str, str]
 
 
 def findings_by_rule(findings: Iterable[Finding]) -> dict[str, dict[Key, list[Finding]]]:

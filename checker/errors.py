@@ -1,4 +1,8 @@
-"""Our exception types. Each carries where the problem is; the CLI turns them into one line."""
+"""Our exception types, all of them. Each carries where the problem is (file, line, path);
+the CLI turns them into one line and exit 2, the service into its one-line ``detail``.
+
+Modules raise these and import them from here; a module that defines an exception of its
+own re-exports the one from here under the same name."""
 
 from __future__ import annotations
 
@@ -39,6 +43,51 @@ class EngineError(AlmguardError):
 
 class UsageError(AlmguardError):
     """The command line asked for something that cannot be done."""
+
+
+class DocumentError(AlmguardError):
+    """A document could not be parsed; subclasses of AlmguardError re-raise it with their type.
+
+    A path into the document, when known, leads the message ("registry.name: ..."), so that
+    callers re-raising with ``exc.message`` and ``exc.line`` keep it; ``doc_path`` has it too.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message, file=file, line=line)
+        self.doc_path = path
+
+
+class WaiverError(AlmguardError):
+    """The waiver file is invalid."""
+
+
+class MLflowError(AlmguardError):
+    """The MLflow server could not be read (unreachable, error answer) or mlflow is missing."""
+
+
+class ConfigError(AlmguardError):
+    """The service configuration is invalid."""
+
+
+class StoreError(AlmguardError):
+    """The database could not be reached, migrated or read."""
+
+
+class RunInProgress(AlmguardError):
+    """The schedule is already running."""
+
+
+class ServiceUnavailable(AlmguardError):
+    """The service's optional dependencies are not installed."""
+
+
+class NotFound(LookupError):
+    """A scan, registry, snapshot or endpoint the request names does not exist (404)."""
+
+
+class BodyTooLarge(Exception):
+    """A request body is larger than the service accepts (413)."""
 
 
 class DecisionError(AlmguardError):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -29,7 +29,8 @@ from .documents import DocumentError, Limits
 from .errors import UsageError
 from .results import Proposal
 from .snapshot import ContentSafety, Monitoring, Tags
-from .sources.interface import format_loc
+from .validation import LineOf, to_error
+
 
 class DeploymentSettings(BaseModel):
     """What --deployment FILE may set on the proposed deployment."""
@@ -53,16 +54,12 @@ def load_settings(path: Path, limits: Limits | None = None) -> dict[str, Any]:
 
 
 def load_settings_document(raw: Any, *, origin: str,
-                           line_of: Callable[[tuple[Any, ...]], int | None] | None = None
-                           ) -> dict[str, Any]:
+                           line_of: LineOf | None = None) -> dict[str, Any]:
     """Validate deployment settings already parsed (a file's, or a request's)."""
     try:
         DeploymentSettings.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(err["loc"])
-        raise UsageError(str(err["msg"]), file=origin, line=line_of(loc) if line_of else None,
-                         path=format_loc(loc)) from None
+        raise to_error(exc, UsageError, file=origin, line_of=line_of) from None
     return dict(documents.without_nulls(raw))
 
 

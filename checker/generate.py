@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Callable
 
-CAPTURED_AT = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+from .times import format_time as _t
+from .times import parse_time
+
+CAPTURED_AT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 TIERS = ("high", "limited", "minimal")
-
-
-def _t(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _digest(*parts: object) -> str:
@@ -93,7 +92,7 @@ def _version(name: str, i: int, j: int, count: int, tier: str, kind: str,
 
 
 def _deployment(name: str, version: dict[str, Any], kind: str) -> dict[str, Any]:
-    deployed = datetime.strptime(version["created_at"], "%Y-%m-%dT%H:%M:%SZ") + timedelta(days=4)
+    deployed = parse_time(version["created_at"]) + timedelta(days=4)
     return {
         "endpoint": f"{name}-prod", "model": name, "version": version["version"],
         "environment": "production", "traffic_percent": 100, "deployed_at": _t(deployed),
@@ -128,7 +127,7 @@ def _missing_artifact_digest(model: dict[str, Any], version: dict[str, Any],
 def _approval_after_deployment(model: dict[str, Any], version: dict[str, Any],
                                dep: dict[str, Any]) -> str:
     _production(model)["approvals"][1]["approved_at"] = _t(
-        datetime.strptime(dep["deployed_at"], "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=1))
+        parse_time(dep["deployed_at"]) + timedelta(seconds=1))
     return "approval"
 
 

@@ -11,16 +11,15 @@ answer can never disagree with a scan, whatever policy data is in force.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from typing import Any, Iterable, Sequence
 
+from pydantic import BaseModel, ConfigDict
+
 from .errors import UsageError
+from .ids import Key, dataset_id, deployment_id, model_version_id
 from .metadata import RuleMeta
 from .results import Finding
 from .snapshot import Dataset, DatasetRef, Deployment, Model, ModelVersion, Snapshot
-
-Key = tuple[str, str]
 
 
 class _Out(BaseModel):
@@ -95,7 +94,7 @@ class LineageFindings:
 
 
 def _dataset(ref: DatasetRef, datasets: dict[str, Dataset]) -> DatasetTrace:
-    ident = f"{ref.dataset}@{ref.version}"
+    ident = dataset_id(ref.dataset, ref.version)
     found = datasets.get(ident)
     if found is None:
         return DatasetTrace(id=ident, recorded=False)
@@ -107,10 +106,10 @@ def trace_version(deployment: Deployment, models: dict[str, Model],
                   datasets: dict[str, Dataset], findings: LineageFindings) -> VersionTrace:
     """The facts of one deployment's version, and what the lineage findings say is
     missing about the deployment, the version and the datasets it names."""
-    deployment_id = f"{deployment.endpoint}/{deployment.model}@{deployment.version}"
-    version_id = f"{deployment.model}@{deployment.version}"
+    deployment_key = deployment_id(deployment.endpoint, deployment.model, deployment.version)
+    version_key = model_version_id(deployment.model, deployment.version)
     base: dict[str, Any] = dict(
-        deployment=deployment_id, model=deployment.model, version=deployment.version,
+        deployment=deployment_key, model=deployment.model, version=deployment.version,
         environment=deployment.environment, traffic_percent=float(deployment.traffic_percent),
         deployed_at=deployment.deployed_at)
     model = models.get(deployment.model)
@@ -119,7 +118,7 @@ def trace_version(deployment: Deployment, models: dict[str, Model],
         version = next((v for v in model.versions if v.version == deployment.version), None)
     if model is None or version is None:
         return VersionTrace(**base, missing=findings.missing(
-            [("deployment", deployment_id), ("model_version", version_id)]))
+            [("deployment", deployment_key), ("model_version", version_key)]))
     lineage = version.lineage
     training = [_dataset(r, datasets) for r in (lineage.training_data if lineage else [])]
     evaluation = [_dataset(r, datasets) for r in (lineage.evaluation_data if lineage else [])]
@@ -130,7 +129,7 @@ def trace_version(deployment: Deployment, models: dict[str, Model],
     if lineage and lineage.base_model:
         base_model = lineage.base_model.name + (
             f"@{lineage.base_model.version}" if lineage.base_model.version else "")
-    keys: list[Key] = [("deployment", deployment_id), ("model_version", version_id),
+    keys: list[Key] = [("deployment", deployment_key), ("model_version", version_key),
                        ("model", deployment.model)]
     keys += [("dataset", d.id) for d in training + evaluation]
     return VersionTrace(
@@ -149,7 +148,7 @@ def endpoint_lineage(snapshot: Snapshot, endpoint: str, findings: Iterable[Findi
         hint = f" (endpoints: {', '.join(known)})" if known else " (it has no deployments)"
         raise UsageError(f"no endpoint '{endpoint}' in the snapshot{hint}")
     models = {m.name: m for m in snapshot.models}
-    datasets = {f"{d.name}@{d.version}": d for d in snapshot.datasets}
+    datasets = {dataset_id(d.name, d.version): d for d in snapshot.datasets}
     index = LineageFindings(findings, rules)
     serving = [trace_version(d, models, datasets, index)
                for d in on_endpoint if d.traffic_percent > 0]

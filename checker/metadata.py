@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PolicyError
+from .validation import first_problem
 
 Severity = Literal["critical", "high", "medium", "low"]
 Category = Literal["registry", "lineage", "evaluation", "safety", "approval", "rollout",
@@ -131,7 +132,5 @@ def read_rule(text: str, file: str) -> RuleMeta | None:
     try:
         return RuleMeta.model_validate(fields)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise PolicyError(f"rule {name} METADATA {where}: {err['msg']}", file=file,
+        raise PolicyError(f"rule {name} METADATA {first_problem(exc).text}", file=file,
                           line=block.line) from None

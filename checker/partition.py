@@ -11,8 +11,9 @@ packed into batches to keep the number of engine calls small.
 from __future__ import annotations
 
 import zlib
-from typing import Any, Iterator
+from typing import Any
 
+from .ids import dataset_of, dataset_refs, deployment_of, model_version_id
 
 
 class _UnionFind:
@@ -33,21 +34,6 @@ class _UnionFind:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[rb] = ra
-
-
-def dataset_refs(version: dict[str, Any]) -> Iterator[str]:
-    """Ids (name@version) of every dataset a model version references."""
-    lineage = version.get("lineage") or {}
-    for key in ("training_data", "evaluation_data"):
-        for ref in lineage.get(key) or ():
-            yield f"{ref['dataset']}@{ref['version']}"
-    for evaluation in version.get("evaluations") or ():
-        ref = evaluation.get("dataset")
-        if ref:
-            yield f"{ref['dataset']}@{ref['version']}"
-    for cert in (version.get("retirement") or {}).get("data_deletion_certificates") or ():
-        for ref in cert.get("datasets") or ():
-            yield f"{ref['dataset']}@{ref['version']}"
 
 
 def _weight(model: dict[str, Any]) -> int:
@@ -87,7 +73,7 @@ def partition(document: dict[str, Any], *, batch_weight: int = 2000) -> list[dic
     for deployment in deployments:
         group(uf.find("e:" + deployment["endpoint"]))["deployments"].append(deployment)
 
-    datasets_by_id = {f"{d['name']}@{d['version']}": d for d in datasets}
+    datasets_by_id = {dataset_of(d): d for d in datasets}
     referenced: set[str] = set()
     batches: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
@@ -153,8 +139,7 @@ class Components:
             self._refs_of[m["name"]] = refs
             for ref in refs:
                 self._roots_of_ref.setdefault(ref, set()).add(root)
-        self._datasets = {f"{d['name']}@{d['version']}": d
-                          for d in document.get("datasets") or ()}
+        self._datasets = {dataset_of(d): d for d in document.get("datasets") or ()}
 
     def neighbourhood(self, document: dict[str, Any], model: str,
                       endpoint: str) -> tuple[dict[str, Any], set[tuple[str, str]]]:
@@ -189,11 +174,11 @@ class Components:
         resources: set[tuple[str, str]] = {("dataset", ref) for ref in touched}
         for m in mine:
             resources.add(("model", m["name"]))
-            resources.update(("model_version", f"{m['name']}@{v['version']}")
+            resources.update(("model_version", model_version_id(m["name"], v["version"]))
                              for v in m.get("versions") or ())
         for d in deployments:
             if in_roots(d, joined):
-                resources.add(("deployment", f"{d['endpoint']}/{d['model']}@{d['version']}"))
+                resources.add(("deployment", deployment_of(d)))
                 resources.add(("endpoint", d["endpoint"]))
         resources.add(("endpoint", endpoint))
         return sub, resources

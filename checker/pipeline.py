@@ -27,6 +27,7 @@ from .cache import PartCache
 from .canonical import engine_json
 from .engines.interface import RELEVANCE, Engine
 from .errors import DecisionError, EngineError
+from .ids import Key
 from .partition import Components, partition
 from .policyset import PolicySet
 from .results import (EngineInfo, PoliciesInfo, Proposal, ResultDocument, SnapshotInfo, Tool,
@@ -35,7 +36,6 @@ from .sources.interface import LoadedSnapshot
 from .waivers import WaiverSet
 
 Part = dict[str, Any]
-Key = tuple[str, str]
 BATCH_WEIGHT = 2000          # models + versions + deployments per engine call
 CACHED_BATCH_WEIGHT = 250    # with a cache: finer partitions, fewer misses per change
 

@@ -113,19 +113,20 @@ def _check_overrides(base: dict[str, Any], extra: dict[str, Any], where: str,
         return PolicyError(message, file=where, line=locate(path) if path else None)
 
     if {"schema_version", "registry"} <= set(extra):
-        raise fail("this is a registry snapshot, not policy data: scan it (almguard scan "
-                   "FILE); --data takes policy data such as almguard: {config: {...}}")
+        raise fail("this is a registry snapshot, not policy data: scan it as a snapshot; "
+                   "policy data looks like almguard: {config: {...}}")
     for key, value in extra.items():
         if key not in base:
             raise fail(f"unknown top-level key {key!r} in policy data (it has: "
                        f"{', '.join(sorted(base)) or 'nothing'}); default data for rules of "
-                       "your own belongs in a data.yaml beside them (--policies DIR)", (key,))
+                       "your own belongs in a data.yaml beside them, in their policy "
+                       "directory", (key,))
         if isinstance(base[key], dict) and not isinstance(value, dict):
             raise fail(f"policy data {key} must be a mapping", (key,))
     section = extra.get("almguard")
     for key in section or ():
         if key in GENERATED:
-            raise fail(f"almguard.{key} is {GENERATED[key]}: --data cannot set it",
+            raise fail(f"almguard.{key} is {GENERATED[key]}: policy data cannot set it",
                        ("almguard", key))
         if key not in base["almguard"]:
             raise fail(f"unknown policy setting almguard.{key} (known: "

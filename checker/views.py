@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .formats.table import SEVERITY_STYLE, console_for, count, fitted
+from .ids import model_version_id
 from .lineage import EndpointLineage
 from .metadata import CATEGORIES, SEVERITIES, RuleMeta
 
@@ -33,7 +34,8 @@ def lineage_table(answer: EndpointLineage, *, color: bool, width: int) -> str:
         out.print(Text(f"MISSING: {problem}", style="bold red"))
     for v in answer.serving:
         out.print()
-        out.print(Text.assemble(("Serving ", "bold"), (f"{v.model}@{v.version}", "bold"),
+        serving = model_version_id(v.model, v.version)
+        out.print(Text.assemble(("Serving ", "bold"), (serving, "bold"),
                                 f"  {v.traffic_percent:g}% of traffic, {v.environment}, "
                                 f"deployed {v.deployed_at or 'at an unrecorded time'}"
                                 f"{f', stage {v.stage}' if v.stage else ''}"))

@@ -27,13 +27,9 @@ from typing import Any
 
 from . import documents
 from .documents import DocumentError, Limits
-from .errors import AlmguardError
+from .errors import WaiverError
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-class WaiverError(AlmguardError):
-    """The waiver file is invalid."""
 
 
 @dataclass(frozen=True)

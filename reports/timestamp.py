@@ -12,50 +12,42 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Mapping
 
 from checker.errors import UsageError
-
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+from checker.times import format_time as rfc3339  # noqa: F401 - the form reports write
+from checker.times import from_epoch_s, utc_now, utc_time
 
 
 def parse_rfc3339(text: str) -> datetime:
-    """An RFC 3339 time with a zone, as a UTC datetime without fractional seconds."""
-    if not _RFC3339.match(text):
-        raise UsageError(f"--generated-at {text!r}: not an RFC 3339 time such as "
-                         "2026-11-20T08:00:00Z (upper-case T, seconds and a zone required)")
-    # fromisoformat in 3.11 takes 'Z' but at most 6 fractional digits; we drop them anyway.
-    cleaned = re.sub(r"\.\d+", "", text).replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(cleaned)
-    except ValueError as exc:
-        raise UsageError(f"--generated-at {text!r}: {exc}") from None
-    return parsed.astimezone(timezone.utc)
+    """An RFC 3339 time as almguard accepts it (checker.times), as a UTC datetime at second
+    precision; ValueError saying why if it is not one."""
+    return utc_time(text).replace(microsecond=0)
 
 
 def from_epoch(text: str) -> datetime:
     """$SOURCE_DATE_EPOCH: a non-negative integer count of seconds."""
-    if not re.fullmatch(r"\d{1,12}", text.strip()):
-        raise UsageError(f"SOURCE_DATE_EPOCH={text!r}: expected integer seconds since "
-                         "1970-01-01T00:00:00Z")
-    return datetime.fromtimestamp(int(text.strip()), tz=timezone.utc)
+    if re.fullmatch(r"[0-9]{1,12}", text.strip()):
+        try:
+            return from_epoch_s(int(text.strip()))
+        except OverflowError:
+            pass
+    raise UsageError(f"SOURCE_DATE_EPOCH={text!r}: expected integer seconds since "
+                     "1970-01-01T00:00:00Z, before year 10000")
 
 
 def resolve_generated_at(option: str | None,
                          environ: Mapping[str, str] | None = None) -> datetime:
-    """--generated-at, else $SOURCE_DATE_EPOCH, else now; UTC, second precision."""
+    """The generation time given (an error about it names the path ``generated_at``), else
+    $SOURCE_DATE_EPOCH, else now; UTC, second precision."""
     env = os.environ if environ is None else environ
     if option is not None:
-        return parse_rfc3339(option)
+        try:
+            return parse_rfc3339(option)
+        except ValueError as exc:
+            raise UsageError(str(exc), path="generated_at") from None
     epoch = env.get("SOURCE_DATE_EPOCH")
     if epoch is not None and epoch.strip():
         return from_epoch(epoch)
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def rfc3339(moment: datetime) -> str:
-    """The canonical text form used on the cover and in the PDF metadata."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+    return utc_now().replace(microsecond=0)

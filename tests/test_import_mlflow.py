@@ -24,7 +24,7 @@ from mlflow_server import (ARTIFACT_DIGEST, COMMIT, REPOSITORY, TRAINING_DIGEST,
 from service_process import free_port
 
 from checker.errors import SnapshotError
-from checker.snapshot import time_ns
+from checker.times import time_ns
 from checker.sources.file import FileSource
 from checker.sources.mlflow import (Mapper, MLflowSource, Registry, default_registry_name,
                                     logged_model_id, safe_uri, time_of)

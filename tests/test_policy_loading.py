@@ -123,11 +123,11 @@ def test_policy_digest_is_stable_and_covers_data():
     ("almguard:\n  confg:\n    rollout: {}\n",
      ":2: unknown policy setting almguard.confg (known: config)"),
     ("almguard:\n  catalog:\n    rules: {}\n",
-     (":2: almguard.catalog is the rule catalog, generated from the rules' METADATA: --data "
-      "cannot set it")),
+     (":2: almguard.catalog is the rule catalog, generated from the rules' METADATA: policy "
+      "data cannot set it")),
     ("almguard:\n  bundle: {digest: 'sha256:00', revision: fake}\n",
-     (":2: almguard.bundle is the bundle marker, written by almguard bundle build: --data "
-      "cannot set it")),
+     (":2: almguard.bundle is the bundle marker, written by almguard bundle build: policy "
+      "data cannot set it")),
     ("almguard: 5\n", ":1: policy data almguard must be a mapping"),
     ("almguard:\n  config:\n    rollout:\n      canary_max_percnt: {high: 5}\n",
      ":4: unknown policy setting almguard.config.rollout.canary_max_percnt"),

@@ -1,6 +1,8 @@
 """The service's configuration file: database, listener, limits, tokens, schedules.
 
     database: sqlite:///almguard.db        # or postgresql+psycopg://user@host/db
+                                           # (default: almguard.db in the user's data
+                                           # directory, see default_database)
     listen: {host: 127.0.0.1, port: 8080}
     max_body_bytes: 67108864
     evaluation: {engine: regorus, fail_on: low, policies: [], data: []}
@@ -12,10 +14,10 @@
         cron: "0 * * * *"
         source: {kind: file, path: snapshots/foundry-prod.yaml}
 
-Relative paths are resolved against the file's directory. Secrets never sit in the file in
-clear: a token is its SHA-256 hash, or the name of an environment variable that holds it
-(hashed as soon as it is read). The file is read through the same hardened YAML reader as
-snapshots, and unknown keys are errors with their line.
+Relative paths are resolved against the file's directory (a relative SQLite file too).
+Secrets never sit in the file in clear: a token is its SHA-256 hash, or the name of an
+environment variable that holds it (hashed as soon as it is read). The file is read through
+the same hardened YAML reader as snapshots, and unknown keys are errors with their line.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,9 +35,9 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationEr
 
 from .. import documents
 from ..documents import DocumentError, Limits
-from ..errors import AlmguardError
+from ..errors import ConfigError
 from ..metadata import Severity
-from ..sources.interface import format_loc
+from ..validation import to_error
 
 Scope = Literal["read", "scan", "gate", "admin"]
 SCOPES: tuple[str, ...] = ("read", "scan", "gate", "admin")
@@ -51,8 +54,27 @@ def _check_name(value: str) -> str:
 Name = Annotated[str, AfterValidator(_check_name)]
 
 
-class ConfigError(AlmguardError):
-    """The service configuration is invalid."""
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the service keeps its state when the config does not say: the XDG data
+    directory, $XDG_DATA_HOME/almguard (an absolute $XDG_DATA_HOME; else
+    ~/.local/share/almguard)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else \
+        Path(env.get("HOME") or Path.home()) / ".local" / "share"
+    return root / "almguard"
+
+
+def default_database(environ: Mapping[str, str] | None = None) -> str:
+    """The database of a config that names none: almguard.db in data_dir()."""
+    return f"sqlite:///{data_dir(environ) / 'almguard.db'}"
+
+
+def prepare_default_database(url: str) -> None:
+    """Create the data directory (0700) if `url` is the default database and it is
+    missing; a database the config names is never given directories it lacks."""
+    if url == default_database():
+        data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def hash_token(secret: str) -> str:
@@ -161,7 +183,7 @@ class ScheduleConfig(_Strict):
 
 
 class ServiceConfig(_Strict):
-    database: str = "sqlite:///almguard.db"
+    database: str = Field(default_factory=default_database)
     listen: Listen = Listen()
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, ge=1024)
     evaluation: Evaluation = Evaluation()
@@ -223,13 +245,8 @@ def load_config(path: Path | None, limits: Limits | None = None) -> ServiceConfi
     try:
         config = ServiceConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(err["loc"])
-        message = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        raise ConfigError(message, file=str(path), path=format_loc(loc) or None,
-                          line=documents.line_of(text, loc, limits)) from None
+        raise to_error(exc, ConfigError, file=str(path),
+                       line_of=lambda loc: documents.line_of(text, loc, limits)) from None
     return _resolve(config, path.resolve().parent)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 import yaml
 
+from ..times import format_time, utc_now
 from .interface import LoadedSnapshot
 
 MODEL_TYPES = ("custom", "fine_tuned", "agent", "foundation")
@@ -35,7 +35,7 @@ def natural(text: str) -> tuple[tuple[int, int | str], ...]:
 
 def now() -> str:
     """The default `registry.captured_at`: now, UTC, whole seconds."""
-    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_time(utc_now())
 
 
 def registry_block(name: str, *, source: str, captured_at: str | None,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from ..canonical import digest_of, gc_paused
-from ..documents import format_path, lone_surrogate, without_nulls
+from ..documents import lone_surrogate, without_nulls
 from ..errors import SnapshotError
-from ..snapshot import ShapeError, Snapshot, check_shape, integer_text
+from ..ids import dataset_of, deployment_of, model_version_id
+from ..snapshot import Snapshot, check_shape
+from ..validation import format_loc, shown
 
 
 @dataclass(frozen=True)
@@ -40,43 +41,6 @@ class SnapshotSource(ABC):
         """Return the snapshot, or raise SnapshotError naming what is wrong and where."""
 
 
-def format_loc(loc: Sequence[str | int]) -> str:
-    return format_path(loc)
-
-
-_MESSAGES = {
-    "extra_forbidden": "unknown field",
-    "missing": "required field missing",
-}
-
-
-def _describe(error: Any) -> str:
-    kind = error["type"]
-    if kind in _MESSAGES:
-        return _MESSAGES[kind]
-    if kind == "literal_error" and error["loc"] == ("schema_version",):
-        return f"unsupported schema_version {error['input']!r}: this almguard reads version 1"
-    if kind == "finite_number":
-        return ("number is not finite: infinite, NaN, or beyond the range of an IEEE 754 "
-                "double (about ±1.8e308; 1e400 overflows)")
-    msg = str(error["msg"]).removeprefix("Value error, ")
-    if kind in ("string_type",) and isinstance(error.get("input"), (int, float, bool)):
-        msg += f" (got {shown(error['input'])}: quote it in YAML)"
-    return msg[0].lower() + msg[1:] if msg else kind
-
-
-def shown(value: Any) -> str:
-    """A scalar as the document would write it (true, 1.0, 'text'), kept short."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int) and abs(value) >= 10**40:
-        return f"an integer {integer_text(value)}"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def validate(document: Any, *, origin: str, text: str | None,
              line_of: Any = None, has_nulls: bool = True) -> LoadedSnapshot:
     """Validate a parsed document against snapshot-v1; errors name the path (and line).
@@ -98,19 +62,11 @@ def validate(document: Any, *, origin: str, text: str | None,
                    f"unsupported schema_version {shown(version)}: this almguard reads version 1")
         raise SnapshotError(problem, file=origin, path="schema_version",
                             line=line_of(("schema_version",)) if line_of else None)
-    try:
-        with gc_paused():
-            check_shape(document)
-    except ShapeError as exc:
-        errors = exc.errors
-        first = errors[0]
-        loc = tuple(first["loc"])
-        # pydantic reports union members separately; drop their type names from the path
-        loc = tuple(s for s in loc if not (isinstance(s, str) and s in ("float", "int")))
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        line = line_of(loc) if line_of else None
-        raise SnapshotError(_describe(first) + more, file=origin, line=line,
-                            path=format_loc(loc)) from None
+    with gc_paused():
+        shape = check_shape(document)
+    if shape is not None:
+        raise SnapshotError(shape.message, file=origin, path=shape.path,
+                            line=line_of(shape.loc) if line_of else None)
     _check_unique(document, origin, line_of)
     if has_nulls:
         with gc_paused():
@@ -139,7 +95,7 @@ def _check_unique(document: dict[str, Any], origin: str, line_of: Any) -> None:
 
     seen: set[str] = set()
     for i, dataset in enumerate(document.get("datasets") or ()):
-        ident = f"{dataset['name']}@{dataset['version']}"
+        ident = dataset_of(dataset)
         if ident in seen:
             fail("dataset version", ident, ("datasets", i))
         seen.add(ident)
@@ -151,12 +107,12 @@ def _check_unique(document: dict[str, Any], origin: str, line_of: Any) -> None:
         versions: set[str] = set()
         for j, version in enumerate(model.get("versions") or ()):
             if version["version"] in versions:
-                fail("model version", f"{model['name']}@{version['version']}",
+                fail("model version", model_version_id(model["name"], version["version"]),
                      ("models", i, "versions", j))
             versions.add(version["version"])
     seen.clear()
     for i, deployment in enumerate(document.get("deployments") or ()):
-        ident = f"{deployment['endpoint']}/{deployment['model']}@{deployment['version']}"
+        ident = deployment_of(deployment)
         if ident in seen:
             fail("deployment", ident, ("deployments", i))
         seen.add(ident)

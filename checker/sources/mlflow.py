@@ -33,18 +33,19 @@ import warnings
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..errors import AlmguardError, SnapshotError
+from ..errors import MLflowError, SnapshotError
 from ..snapshot import (Approval, BaseModelRef, BiasAssessment, ConfigArtifact, Deployment,
                         Evaluation, PreprocessingStep, Retirement, SafetyEvaluation, Stage)
+from ..times import format_time, from_epoch_ms
+from ..validation import first_problem
 from .importing import (EVALUATION_INPUT, MODEL_TAGS, code_ref, natural, now,
                         registry_block)
-from .interface import LoadedSnapshot, SnapshotSource, _describe, format_loc, validate
+from .interface import LoadedSnapshot, SnapshotSource, validate
 
 SOURCE = "mlflow"
 INSTALL_HINT = "pip install 'almguard[mlflow]'"
@@ -102,10 +103,6 @@ VERSION_TEXT_TAGS = ("almguard.stage", "almguard.artifact_digest", SEMVER_TAG)
 INPUT_TAGS = ("almguard.digest", "almguard.personal_data")
 _ADAPTERS = {tag: TypeAdapter(kind) for tag, (_, kind) in VERSION_JSON_TAGS.items() if kind}
 _STAGE_ADAPTER: TypeAdapter[str] = TypeAdapter(Stage)
-
-
-class MLflowError(AlmguardError):
-    """The MLflow server could not be read (unreachable, error answer) or mlflow is missing."""
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -329,20 +326,7 @@ def _run_user(run: Any) -> str | None:
 
 def time_of(millis: int | None) -> str | None:
     """Epoch milliseconds → RFC 3339 UTC (milliseconds shown when not zero)."""
-    if millis is None:
-        return None
-    moment = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
-    if millis % 1000:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _first_error(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    where = format_loc(tuple(first["loc"]))
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return (f"{where}: " if where else "") + _describe(first) + more
+    return None if millis is None else format_time(from_epoch_ms(millis), "ms")
 
 
 def _source_uri(dataset: Any) -> str | None:
@@ -517,7 +501,7 @@ class Mapper:
             try:
                 adapter.validate_python(value)
             except ValidationError as exc:
-                raise self._fail(where, tag, _first_error(exc)) from None
+                raise self._fail(where, tag, first_problem(exc).text) from None
         return value
 
     def _stage(self, where: str, version: Any, convention: dict[str, str],
@@ -557,7 +541,8 @@ class Mapper:
             try:
                 Deployment.model_validate(deployment)
             except ValidationError as exc:
-                raise self._fail(where, tag, f"[{index}]." + _first_error(exc)) from None
+                raise self._fail(where, tag,
+                                 first_problem(exc, prefix=(index,)).text) from None
             if entry["endpoint"] in endpoints:
                 raise self._fail(where, tag, f"[{index}].endpoint: endpoint "
                                  f"{entry['endpoint']!r} is listed twice")
@@ -737,8 +722,8 @@ class MLflowSource(SnapshotSource):
                  registry_name: str | None = None, captured_at: str | None = None,
                  organization: str | None = None) -> None:
         if not tracking_uri:
-            raise MLflowError("no MLflow tracking URI (pass --tracking-uri or set "
-                              "MLFLOW_TRACKING_URI)")
+            raise MLflowError("no MLflow tracking URI given (and MLFLOW_TRACKING_URI is not "
+                              "set)", path="tracking_uri")
         self.tracking_uri = tracking_uri
         self.models = list(models) if models else None
         self.registry_name = registry_name
