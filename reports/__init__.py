@@ -23,13 +23,20 @@ if TYPE_CHECKING:
     from .pdf import PdfOutput
 
 
-def render_pdf_report(context: ReportContext, html: str,
-                      result: ResultDocument) -> PdfOutput:
-    """The PDF/A-3b form of the report, with the result document attached."""
-    from .pdf import render_pdf
+def render_pdf_report(context: ReportContext, html: str, result: ResultDocument, *,
+                      bom: str | None = None) -> PdfOutput:
+    """The PDF/A-3b form of the report, with the result document attached, and beside it
+    the AI-BOM (checker.bom's CycloneDX JSON) when one is given."""
+    from checker.bom import BOM_ATTACHMENT
 
+    from .pdf import ExtraAttachment, render_pdf
+
+    extra = [] if bom is None else [ExtraAttachment(
+        BOM_ATTACHMENT, bom.encode("utf-8"), "AI-BOM (CycloneDX 1.6 ML-BOM) of the model "
+        "versions serving each endpoint of the snapshot this report was rendered from")]
     return render_pdf(html, generated_at=parse_rfc3339(context.generated_at),
-                      result_json=result.to_json(), attachment_name=RESULT_ATTACHMENT)
+                      result_json=result.to_json(), attachment_name=RESULT_ATTACHMENT,
+                      extra_attachments=extra)
 
 
 __all__ = ["ReportContext", "build_context", "render_html", "render_pdf_report",

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -95,6 +95,18 @@ def _unique_associated_files(document: object, pdf: Any) -> None:
 
 
 @dataclass(frozen=True)
+class ExtraAttachment:
+    """A file embedded beside the result document (e.g. the AI-BOM): name, bytes, what it
+    is. Its relationship to the report is Supplement: another machine-readable form of
+    facts the report shows."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Supplement"
+
+
+@dataclass(frozen=True)
 class PdfOutput:
     data: bytes
     pages: int
@@ -103,11 +115,14 @@ class PdfOutput:
 
 
 def render_pdf(html: str, *, generated_at: datetime, result_json: str,
-               attachment_name: str, fetcher: AssetFetcher | None = None) -> PdfOutput:
-    """Lay out the report HTML as a PDF/A-3b with the result JSON attached.
+               attachment_name: str, fetcher: AssetFetcher | None = None,
+               extra_attachments: Sequence[ExtraAttachment] = ()) -> PdfOutput:
+    """Lay out the report HTML as a PDF/A-3b with the result JSON attached, then any extra
+    attachments (same dates; names must sort after the result's, so the embedded-files
+    name tree, which lists them in this order, stays sorted).
 
     The title, subject, generator and dates come from the HTML's <title> and <meta>
-    elements (one source for both forms); here we add the attachment and the variant.
+    elements (one source for both forms); here we add the attachments and the variant.
     """
     root = templates_dir()
     fetcher = fetcher or AssetFetcher(root)
@@ -117,8 +132,17 @@ def render_pdf(html: str, *, generated_at: datetime, result_json: str,
                             "report was rendered from",
                             created=generated_at, modified=generated_at,
                             relationship="Source", url_fetcher=fetcher)
+    attachments = [attachment]
+    for extra in extra_attachments:
+        if extra.name <= attachments[-1].name:
+            raise ValueError(f"attachment {extra.name!r} must sort after "
+                             f"{attachments[-1].name!r}")
+        attachments.append(Attachment(string=extra.data, name=extra.name,
+                                      description=extra.description, created=generated_at,
+                                      modified=generated_at,
+                                      relationship=extra.relationship, url_fetcher=fetcher))
     with _font_clock(generated_at):
-        data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attachment],
+        data = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=attachments,
                                   finisher=_unique_associated_files)
     assert isinstance(data, bytes)
     return PdfOutput(data, len(document.pages), list(fetcher.attempts), list(fetcher.refused))

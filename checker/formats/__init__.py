@@ -6,11 +6,12 @@ from .github import GithubFormat
 from .interface import Formatter, RenderContext
 from .json import JsonFormat
 from .junit import JunitFormat
+from .oscal import OscalFormat
 from .sarif import SarifFormat
 from .table import TableFormat
 
 FORMATS: dict[str, type[Formatter]] = {
     "table": TableFormat, "json": JsonFormat, "sarif": SarifFormat, "junit": JunitFormat,
-    "github": GithubFormat}
+    "github": GithubFormat, "oscal": OscalFormat}
 
 __all__ = ["FORMATS", "Formatter", "RenderContext"]
