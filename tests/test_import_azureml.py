@@ -56,11 +56,12 @@ def test_models_and_versions_are_mapped(document):
     names = [m["name"] for m in document["models"]]
     assert names == ["credit-risk-scorer", "fraud-detector", "support-ticket-router"]
     credit = document["models"][0]
-    # model-level fields from the almguard.* tag convention (container tags)
+    # model-level fields from the newest version's almguard.* tags (2.2.0)
     assert (credit["owner"], credit["risk_tier"], credit["type"]) == (
         "risk-ml@contoso.com", "high", "custom")
-    assert credit["description"].startswith("Probability of default")
-    assert [v["version"] for v in credit["versions"]] == ["2.0.0", "2.1.0", "2.2.0"]
+    assert credit["description"].startswith("Retrained by the pipeline")
+    assert "tags" not in credit  # `az ml model list` prints no container tags
+    assert [v["version"] for v in credit["versions"]] == ["1.0.0", "2.0.0", "2.1.0", "2.2.0"]
     v210 = version_of(document, "credit-risk-scorer", "2.1.0")
     assert v210["stage"] == "production"
     assert v210["created_at"] == "2026-09-28T10:31:09.554012+00:00"
@@ -69,10 +70,150 @@ def test_models_and_versions_are_mapped(document):
     assert "digest" not in v210["artifact"]  # Azure stores none: never invented
     assert v210["tags"]["ticket"] == "ML-1423"
     assert version_of(document, "credit-risk-scorer", "2.0.0")["stage"] == "archived"
-    # owner/risk tier from the newest version's tags when the container has none
     fraud = document["models"][1]
     assert (fraud["owner"], fraud["risk_tier"]) == ("fraud-analytics@contoso.com", "high")
     assert "type" not in fraud
+
+
+def test_container_tags_are_never_read(workspace):
+    """The SDK's model container keeps no tags; a hand-made list entry's almguard.* tags are
+    ignored with a warning, and a model's fields come from its versions only."""
+    path = workspace / "models.json"
+    containers = json.loads(path.read_text())
+    containers[1]["tags"] = {"almguard.risk_tier": "minimal", "almguard.owner": "x@contoso.com"}
+    path.write_text(json.dumps(containers))
+    source = AzureMLExportSource(workspace, captured_at=CAPTURED)
+    fraud = next(m for m in source.load().document["models"] if m["name"] == "fraud-detector")
+    assert (fraud["owner"], fraud["risk_tier"]) == ("fraud-analytics@contoso.com", "high")
+    assert any("'fraud-detector': tags almguard.owner, almguard.risk_tier of the model list "
+               "entry are not read" in w for w in source.warnings), source.warnings
+
+
+def test_newest_version_wins_and_a_conflict_names_both_versions(workspace):
+    path = workspace / "models" / "credit-risk-scorer.json"
+    versions = json.loads(path.read_text())
+    older = next(v for v in versions if v["version"] == "2.1.0")
+    older["tags"]["almguard.risk_tier"] = "limited"
+    path.write_text(json.dumps(versions))
+    source = AzureMLExportSource(workspace, captured_at=CAPTURED)
+    credit = source.load().document["models"][0]
+    assert credit["risk_tier"] == "high"  # 2.2.0, created last
+    assert source.warnings == [
+        "model 'credit-risk-scorer': almguard.risk_tier is 'high' on version 2.2.0 (used: "
+        "the newest) but 'limited' on version 2.1.0"]
+
+
+def test_newest_is_by_creation_time_not_version_string(workspace):
+    path = workspace / "models" / "fraud-detector.json"
+    versions = json.loads(path.read_text())
+    for entry in versions:  # version 1 registered after version 2
+        if entry["version"] == "1":
+            entry["creation_context"]["created_at"] = "2026-11-01T00:00:00+00:00"
+            entry["tags"] = {"almguard.owner": "newest@contoso.com"}
+    path.write_text(json.dumps(versions))
+    source = AzureMLExportSource(workspace, captured_at=CAPTURED)
+    fraud = next(m for m in source.load().document["models"] if m["name"] == "fraud-detector")
+    assert fraud["owner"] == "newest@contoso.com"
+    assert "'fraud-analytics@contoso.com' on version 2" in source.warnings[0]
+
+
+def test_a_listed_model_without_exported_versions_is_an_error_or_left_out(cli, workspace,
+                                                                          tmp_path):
+    path = workspace / "models.json"
+    containers = json.loads(path.read_text())
+    extra = dict(containers[1], name="legacy-churn-model",
+                 id=containers[1]["id"].replace("fraud-detector", "legacy-churn-model"))
+    path.write_text(json.dumps(containers + [extra], indent=2))
+    out = tmp_path / "snapshot.yaml"
+    run = cli("import", "azureml", "--from", str(workspace), "-o", str(out),
+              "--captured-at", CAPTURED)
+    assert run.code == 2 and not out.exists(), run.stderr
+    assert run.stderr.startswith(f"almguard: error: {path}:"), run.stderr
+    assert "[2].name: `az ml model list` names 1 model(s) whose versions were not exported: " \
+           "legacy-churn-model" in run.stderr
+    run = cli("import", "azureml", "--from", str(workspace), "-o", str(out),
+              "--captured-at", CAPTURED, "--allow-unexported-models")
+    assert run.code == 0, run.stderr
+    assert "almguard: warning: left out 1 model(s) that `az ml model list` names but whose " \
+           "versions were not exported: legacy-churn-model" in run.stderr
+    document = yaml.safe_load(out.read_text())
+    assert "legacy-churn-model" not in [m["name"] for m in document["models"]]
+    scan = cli("scan", str(out), "--format", "json")
+    ids = {f["resource"]["id"] for f in json.loads(scan.stdout)["findings"]}
+    assert not any("legacy-churn-model" in i for i in ids)
+
+
+def test_archived_versions_come_from_the_archived_only_list(document):
+    archived = version_of(document, "credit-risk-scorer", "1.0.0")
+    assert archived["stage"] == "archived"
+    assert archived["tags"]["azureml.archived"] == "true"
+    assert archived["tags"]["azureml.stage"] == "Production"  # its stage when archived
+
+
+def test_registry_scoped_models_and_deployments(document):
+    router = version_of(document, "support-ticket-router", "1")
+    assert router["tags"]["azureml.registry"] == "contoso-shared"
+    served = deployments_of(document, "ticket-router-prod")["default"]
+    assert (served["model"], served["version"]) == ("support-ticket-router", "1")
+    assert served["tags"]["azureml.registry"] == "contoso-shared"
+    assert document["registry"]["name"] == "contoso-ml-prod"  # registry ids name no workspace
+
+
+def test_both_job_forms_give_the_same_lineage(workspace):
+    """`az ml job show` prints a command job as the SDK's node (name, tags and
+    creation_context under `component`) or as a job; both map alike."""
+    node = json.loads((workspace / "jobs" / "credit-risk-train-2609a.json").read_text())
+    assert "name" not in node and node["component"]["name"] == "credit-risk-train-2609a"
+    before = AzureMLExportSource(workspace, captured_at=CAPTURED).load().document
+    job = {k: v for k, v in node.items() if k != "component"}
+    for key in ("name", "tags", "creation_context", "display_name"):
+        if key in node["component"]:
+            job[key] = node["component"][key]
+    (workspace / "jobs" / "credit-risk-train-2609a.json").write_text(json.dumps(job))
+    after = AzureMLExportSource(workspace, captured_at=CAPTURED).load().document
+    assert version_of(after, "credit-risk-scorer", "2.1.0") == version_of(
+        before, "credit-risk-scorer", "2.1.0")
+
+
+def test_node_form_input_role_tag_is_read_under_component(workspace):
+    path = workspace / "jobs" / "credit-risk-train-2609a.json"
+    node = json.loads(path.read_text())
+    node["component"]["tags"] = {"almguard.input.eval_data": "training"}
+    path.write_text(json.dumps(node))
+    document = AzureMLExportSource(workspace, captured_at=CAPTURED).load().document
+    lineage = version_of(document, "credit-risk-scorer", "2.1.0")["lineage"]
+    assert {r["dataset"] for r in lineage["training_data"]} == {
+        "loan-applications", "loan-applications-holdout"}
+
+
+def test_pipeline_steps_become_preprocessing_and_the_training_step_the_job(document):
+    lineage = version_of(document, "credit-risk-scorer", "2.2.0")["lineage"]
+    commit = ("https://github.com/contoso/credit-risk-models.git@"
+              "2b8d4f6a0c1e3a5b7d9f1e3c5a7b9d0f2e4a6c8b")
+    # the steps upstream of the one that makes the model output, dependencies first; the
+    # evaluation step downstream of training is not preprocessing
+    assert lineage["preprocessing"] == [{"name": "imputed", "code_ref": commit},
+                                        {"name": "scaled", "code_ref": commit}]
+    assert lineage["training_job"] == {"id": "credit-risk-pipeline-2611/trained",
+                                       "code_ref": commit}
+    assert lineage["training_data"] == [{"dataset": "loan-applications", "version": "7"}]
+    # test_data: the pipeline job's tag almguard.input.test_data says evaluation
+    assert lineage["evaluation_data"] == [
+        {"dataset": "loan-applications-holdout", "version": "6"}]
+
+
+def test_pipeline_without_git_uses_the_components_and_a_tag_picks_the_step(workspace):
+    path = workspace / "jobs" / "credit-risk-pipeline-2611.json"
+    job = json.loads(path.read_text())
+    job["properties"] = {}
+    job["tags"] = {"almguard.training_step": "scaled"}
+    path.write_text(json.dumps(job))
+    document = AzureMLExportSource(workspace, captured_at=CAPTURED).load().document
+    lineage = version_of(document, "credit-risk-scorer", "2.2.0")["lineage"]
+    assert lineage["preprocessing"] == [{"name": "imputed",
+                                         "code_ref": "azureml:impute-loans:3"}]
+    assert lineage["training_job"] == {"id": "credit-risk-pipeline-2611/scaled",
+                                       "code_ref": "azureml:scale-features:2"}
 
 
 def test_unknown_azure_stage_keeps_the_default_and_the_raw_value(document):
@@ -106,8 +247,8 @@ def test_tag_overrides_the_input_role_and_datastore_inputs_stay_visible(document
 
 
 def test_a_job_without_its_export_leaves_only_the_job_id(document):
-    lineage = version_of(document, "credit-risk-scorer", "2.2.0")["lineage"]
-    assert lineage == {"training_job": {"id": "credit-risk-train-2611b"}}
+    lineage = version_of(document, "fraud-detector", "1")["lineage"]
+    assert lineage == {"training_job": {"id": "fraud-train-20260610"}}
 
 
 def test_data_assets_become_datasets(document):
@@ -199,7 +340,7 @@ def test_import_writes_a_snapshot_that_scans(cli, tmp_path, suffix):
               "--captured-at", CAPTURED)
     assert run.code == 0, run.stderr
     assert run.stdout == ""
-    assert "3 models (6 versions), 5 datasets, 3 deployments" in run.stderr
+    assert "3 models (7 versions), 5 datasets, 4 deployments" in run.stderr
     text = out.read_text()
     loaded = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
     assert loaded["registry"]["source"] == "azureml"
@@ -219,9 +360,14 @@ def test_import_writes_a_snapshot_that_scans(cli, tmp_path, suffix):
     assert "fraud-detector-prod/fraud-detector@2" in by_rule["ALM-ROLL-001"]
     assert "credit-risk-prod/credit-risk-scorer@2.2.0" not in by_rule["ALM-ROLL-001"]  # 10 %
     assert "loan-applications@6" in by_rule["ALM-LIN-003"]  # no dataset digest
-    assert "credit-risk-prod/credit-risk-scorer@2.2.0" in by_rule["ALM-LIN-001"]
-    # the 2.1.0 lineage came through the job
-    assert "credit-risk-prod/credit-risk-scorer@2.1.0" not in by_rule.get("ALM-LIN-001", set())
+    assert "loan-applications@7" not in by_rule["ALM-LIN-003"]  # digest tag
+    # a registry model registered without a job: no lineage to follow
+    assert by_rule["ALM-LIN-001"] == {"ticket-router-prod/support-ticket-router@1"}
+    # the 2.1.0 lineage came through the command job, 2.2.0's through the pipeline, whose
+    # steps are its preprocessing; 2.1.0's single job records none
+    assert by_rule["ALM-LIN-004"] == {"credit-risk-scorer@2.1.0", "fraud-detector@2"}
+    # owner and risk tier came from the version tags: no model lacks them
+    assert "ALM-REG-004" not in by_rule
 
 
 def test_import_to_stdout_is_yaml(cli):
@@ -267,11 +413,25 @@ MALFORMED = [
     ("models/credit-risk-scorer.json",
      lambda v: [dict(v[0], creation_context={"created_at": "2026-11-12 15:02:47"})] + v[1:],
      "[0].creation_context.created_at: not an RFC 3339 time"),
-    ("models.json", lambda v: [dict(v[0], tags={"almguard.risk_tier": "extreme"})] + v[1:],
-     '[0].tags["almguard.risk_tier"]: \'extreme\' is not one of high, limited, minimal'),
-    ("jobs/credit-risk-train-2609a.json", lambda v: dict(v, tags={"almguard.input.eval_data":
-                                                                   "holdout"}),
-     "tags[\"almguard.input.eval_data\"]: 'holdout' is not one of training, evaluation"),
+    ("models/credit-risk-scorer.json",
+     lambda v: v[:2] + [dict(v[2], tags={"almguard.risk_tier": "extreme"})],
+     '[2].tags["almguard.risk_tier"]: \'extreme\' is not one of high, limited, minimal'),
+    ("jobs/credit-risk-train-2609a.json",
+     lambda v: dict(v, component={k: c for k, c in v["component"].items() if k != "name"}),
+     "component.name: required field missing"),
+    ("jobs/credit-risk-train-2609a.json",
+     lambda v: dict(v, component=dict(v["component"], tags={"almguard.input.eval_data": "x"})),
+     'component.tags["almguard.input.eval_data"]: \'x\' is not one of training'),
+    ("jobs/credit-risk-pipeline-2611.json", _set("tags", {"almguard.training_step": "fit"}),
+     'tags["almguard.training_step"]: names step \'fit\', which the pipeline does not have'),
+    ("jobs/credit-risk-pipeline-2611.json",
+     lambda v: dict(v, jobs=dict(v["jobs"], scaled="oops")),
+     "jobs.scaled: expected an object, got str"),
+    ("models/archived/credit-risk-scorer.json", _drop("version", 0),
+     "[0].version: required field missing"),
+    ("jobs/fraud-train-20261019.json", lambda v: dict(v, tags={"almguard.input.out_of_time":
+                                                                "holdout"}),
+     "tags[\"almguard.input.out_of_time\"]: 'holdout' is not one of training, evaluation"),
     ("data.json", lambda v: [1, 2], "[0]: expected an object"),
     ("endpoints/fraud-detector-prod.json", lambda v: "42", "expected the JSON object or list"),
 ]

@@ -5,15 +5,19 @@ directory, and this module maps it to snapshot-v1. Layout of the directory (ever
 one JSON object or a list of them, exactly as the CLI prints it; other files are ignored):
 
 - ``models.json`` and/or ``models/*.json``: ``az ml model list --name N`` (versions) or
-  ``az ml model show``; entries of plain ``az ml model list`` (model containers, with
-  ``latest_version`` and no ``version``) give model-level description and tags only.
+  ``az ml model show``, of a workspace or a registry (``--registry-name``); entries of plain
+  ``az ml model list`` (model containers: ``latest_version``, no ``version``) only say which
+  models exist. ``models/archived/*.json``: ``az ml model list --name N --archived-only``.
 - ``data.json`` and/or ``data/*.json``: ``az ml data list --name N`` / ``az ml data show``
   (containers are skipped: they name no version).
 - ``jobs.json`` and/or ``jobs/*.json``: ``az ml job show`` of the jobs models name in
-  ``job_name``.
+  ``job_name``: command jobs (as a job, or as the SDK's command node with its fields under
+  ``component``) and pipeline jobs.
 - ``endpoints.json`` and/or ``endpoints/*.json``: ``az ml online-endpoint show`` (or ``list``).
 - ``deployments.json`` and/or ``deployments/*.json``: ``az ml online-deployment list
   --endpoint-name E`` (or ``show``).
+- ``agents/*.json`` and ``evaluations/*/``: Foundry agents and evaluation results
+  (checker/sources/foundry.py).
 
 Nothing is invented: what Azure does not store (artifact digests, approvals, rollout history,
 drift monitoring, content safety) is left absent so that the policies report it. The mapping
@@ -25,14 +29,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .. import documents
 from ..documents import DocumentError, Limits
 from ..errors import SnapshotError
-from ..snapshot import _RFC3339
+from ..ids import dataset_id, deployment_id, model_version_id
+from ..times import check_time, time_ns
 from .importing import (ENVIRONMENTS, EVALUATION_INPUT, MODEL_TAGS, code_ref, natural,
                         registry_block)
 from .interface import LoadedSnapshot, SnapshotSource, validate
@@ -42,19 +46,27 @@ SOURCE = "azureml"
 STAGES = {"development": "development", "staging": "staging", "production": "production",
           "archived": "archived"}
 INPUT_ROLES = ("training", "evaluation", "ignore")
-DATA_INPUT_TYPES = ("uri_file", "uri_folder", "mltable")
+EXPORT_KINDS = ("models", "data", "jobs", "endpoints", "deployments", "agents",
+                "evaluations")
 
 # Job properties/tags that pin the training code (first found wins).
 COMMIT_KEYS = ("azureml.git.commit", "mlflow.source.git.commit")
 REPO_KEYS = ("azureml.git.repository_uri", "mlflow.source.git.repoURL")
+# A pipeline job's tag naming its training step (else: the step that makes its model output).
+TRAINING_STEP_TAG = "almguard.training_step"
 
 _ID = re.compile(r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
                  r"Microsoft\.MachineLearningServices/workspaces/(?P<ws>[^/]+)", re.IGNORECASE)
+_REGISTRY_ID = re.compile(r"^azureml://registries/(?P<registry>[^/]+)/")
 _SHORT_REF = re.compile(r"^azureml:(?P<name>[^:/@]+):(?P<version>[^:/@]+)$")
+_STEP_BINDING = re.compile(r"\$\{\{\s*parent\.jobs\.(?P<step>[^.}\s]+)\.outputs\.")
+_OUTPUT_BINDING = re.compile(r"^\$\{\{\s*parent\.outputs\.(?P<output>[^.}\s]+)\s*\}\}$")
 
 
 def _asset_ref(value: str, kind: str) -> tuple[str, str] | None:
-    """(name, version) of an asset reference: ``azureml:n:v`` or a full/registry id."""
+    """(name, version) of an asset reference: ``azureml:n:v``, a workspace asset id
+    (``/subscriptions/…/<kind>/n/versions/v``, with or without ``azureml:``) or a registry
+    asset id (``azureml://registries/r/<kind>/n/versions/v``)."""
     match = _SHORT_REF.match(value)
     if match:
         return match["name"], match["version"]
@@ -64,7 +76,7 @@ def _asset_ref(value: str, kind: str) -> tuple[str, str] | None:
     return None
 
 
-def _path_text(loc: Sequence[str | int]) -> str:
+def path_text(loc: Sequence[str | int]) -> str:
     out = ""
     for step in loc:
         if isinstance(step, int):
@@ -77,7 +89,7 @@ def _path_text(loc: Sequence[str | int]) -> str:
 
 
 @dataclass
-class _Item:
+class Item:
     """One JSON object of an export file, with where it came from (for error messages)."""
 
     value: dict[str, Any]
@@ -90,14 +102,17 @@ class _Item:
         loc = self.loc + steps
         line = documents.line_of(self.text, loc, self.limits) if loc else None
         return SnapshotError(message, file=self.file, line=line,
-                             path=_path_text(loc) if loc else None)
+                             path=path_text(loc) if loc else None)
 
-    def string(self, key: str, *, required: bool = False,
-               parent: tuple[str, ...] = ()) -> str | None:
+    def _get(self, key: str, parent: tuple[str, ...]) -> Any:
         obj: Any = self.value
         for step in parent:
             obj = obj.get(step) if isinstance(obj, dict) else None
-        value = obj.get(key) if isinstance(obj, dict) else None
+        return obj.get(key) if isinstance(obj, dict) else None
+
+    def string(self, key: str, *, required: bool = False,
+               parent: tuple[str, ...] = ()) -> str | None:
+        value = self._get(key, parent)
         if value is None:
             if required:
                 raise self.fail("required field missing", *parent, key)
@@ -112,79 +127,130 @@ class _Item:
         value = self.string(key, parent=parent)
         if value is None:
             return None
-        if not _RFC3339.match(value):
-            raise self.fail("not an RFC 3339 time with a zone (e.g. "
-                            "2026-11-20T08:00:00.123456+00:00)", *parent, key)
         try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise self.fail(f"not a valid time: {value!r}", *parent, key) from None
-        return value
+            return check_time(value)
+        except ValueError as exc:
+            raise self.fail(str(exc), *parent, key) from None
 
-    def mapping(self, key: str) -> dict[str, Any]:
-        value = self.value.get(key)
+    def mapping(self, key: str, parent: tuple[str, ...] = ()) -> dict[str, Any]:
+        value = self._get(key, parent)
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise self.fail(f"expected an object, got {type(value).__name__}", key)
+            raise self.fail(f"expected an object, got {type(value).__name__}", *parent, key)
         return value
 
-    def tags(self, key: str = "tags") -> dict[str, str]:
-        tags = self.mapping(key)
+    def tags(self, key: str = "tags", parent: tuple[str, ...] = ()) -> dict[str, str]:
+        tags = self.mapping(key, parent)
         for name, value in tags.items():
             if not isinstance(value, str):
-                raise self.fail(f"tag values are strings, got {type(value).__name__}", key, name)
+                raise self.fail(f"tag values are strings, got {type(value).__name__}",
+                                *parent, key, name)
         return dict(tags)
 
-    def choice(self, tags: dict[str, str], tag: str, allowed: Sequence[str]) -> str | None:
+    def choice(self, tags: dict[str, str], tag: str, allowed: Sequence[str],
+               at: tuple[str, ...] = ("tags",)) -> str | None:
+        """A tag whose value must be one of ``allowed`` (``at``: where the tags are)."""
         value = tags.get(tag)
         if value is None:
             return None
         if value not in allowed:
-            raise self.fail(f"{value!r} is not one of {', '.join(allowed)}", "tags", tag)
+            raise self.fail(f"{value!r} is not one of {', '.join(allowed)}", *at, tag)
         return value
+
+
+@dataclass
+class _Version:
+    item: Item
+    archived: bool = False
 
 
 @dataclass
 class _Model:
     name: str
-    container: _Item | None = None
-    versions: dict[str, _Item] = field(default_factory=dict)
+    container: Item | None = None
+    versions: dict[str, _Version] = field(default_factory=dict)
+
+
+def newest_first(entries: Sequence[tuple[str, str | None, Any]]) -> list[Any]:
+    """(version, created_at or None, value) entries, newest first: by creation time, then
+    by version number (a version without a time counts as the oldest)."""
+    def key(entry: tuple[str, str | None, Any]) -> tuple[int, int, Any]:
+        version, created, _ = entry
+        return (created is not None, time_ns(created) if created else 0, natural(version))
+    return [value for *_, value in sorted(entries, key=key, reverse=True)]
+
+
+def model_fields(model: str, versions: Sequence[tuple[str, Item]], key: str,
+                 warnings: list[str]) -> dict[str, str]:
+    """owner, risk_tier and type of a model from the almguard.* tags of its versions
+    (``versions`` newest first; ``key`` is where the tags are): the newest version carrying
+    a tag wins, and an older version's different value is a warning naming both."""
+    out: dict[str, str] = {}
+    for field_name, tag, allowed in MODEL_TAGS:
+        chosen: tuple[str, str] | None = None
+        for version, item in versions:
+            tags = item.tags(key)
+            if tag not in tags:
+                continue
+            value = item.choice(tags, tag, allowed, (key,)) if allowed else tags[tag]
+            assert value is not None
+            if chosen is None:
+                chosen = (version, value)
+                out[field_name] = value
+            elif value != chosen[1]:
+                warnings.append(f"model {model!r}: {tag} is {chosen[1]!r} on version "
+                                f"{chosen[0]} (used: the newest) but {value!r} on version "
+                                f"{version}")
+    return out
 
 
 class AzureMLExportSource(SnapshotSource):
-    """A directory of saved `az ml ... show/list` JSON output (layout: module docstring)."""
+    """A directory of saved `az ml ... show/list` JSON output (layout: module docstring).
+
+    ``warnings`` holds what the import could not reconcile (conflicting model tags, models
+    left out), ``notes`` what it left out and why; the CLI prints both."""
 
     def __init__(self, directory: str | Path, *, registry_name: str | None = None,
                  captured_at: str | None = None, organization: str | None = None,
+                 allow_unexported_models: bool = False,
                  limits: Limits | None = None) -> None:
         self.directory = Path(directory)
         self.registry_name = registry_name
         self.captured_at = captured_at
         self.organization = organization
+        self.allow_unexported_models = allow_unexported_models
         self.limits = limits or Limits()
+        self.warnings: list[str] = []
+        self.notes: list[str] = []
         self._workspaces: dict[str, tuple[str, str, str]] = {}
+        self._registries: set[str] = set()
 
     # --- reading ------------------------------------------------------------------------
 
-    def _files(self, kind: str) -> list[Path]:
+    def files(self, kind: str, folder: str | None = None) -> list[Path]:
         files = []
         single = self.directory / f"{kind}.json"
-        if single.is_file():
+        if single.is_file() and folder is None:
             files.append(single)
-        folder = self.directory / kind
-        if folder.is_dir():
-            files.extend(sorted(p for p in folder.glob("*.json") if p.is_file()))
+        where = self.directory / (folder or kind)
+        if where.is_dir():
+            files.extend(sorted(p for p in where.glob("*.json") if p.is_file()))
         return files
 
-    def _items(self, kind: str, what: str) -> Iterator[_Item]:
-        for path in self._files(kind):
+    def read(self, path: Path) -> tuple[str, Any]:
+        """The text and parsed JSON of one export file."""
+        name = str(path)
+        try:
+            text = documents.read_text(path, self.limits)
+            return text, documents.parse(text, json_syntax=True, limits=self.limits)
+        except DocumentError as exc:
+            raise SnapshotError(exc.message, file=name, line=exc.line) from None
+
+    def items(self, kind: str, what: str, folder: str | None = None) -> Iterator[Item]:
+        for path in self.files(kind, folder):
             name = str(path)
-            try:
-                text = documents.read_text(path, self.limits)
-                value = documents.parse(text, json_syntax=True, limits=self.limits)
-            except DocumentError as exc:
-                raise SnapshotError(exc.message, file=name, line=exc.line) from None
+            text, value = self.read(path)
             if isinstance(value, dict):
                 entries: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
             elif isinstance(value, list):
@@ -197,17 +263,20 @@ class AzureMLExportSource(SnapshotSource):
                     line = documents.line_of(text, loc, self.limits) if loc else None
                     raise SnapshotError(f"expected an object as `{what}` prints it, got "
                                         f"{type(entry).__name__}", file=name, line=line,
-                                        path=_path_text(loc) or None)
-                item = _Item(entry, name, text, loc, self.limits)
-                self._note_workspace(item)
+                                        path=path_text(loc) or None)
+                item = Item(entry, name, text, loc, self.limits)
+                self._note_scope(item)
                 yield item
 
-    def _note_workspace(self, item: _Item) -> None:
+    def _note_scope(self, item: Item) -> None:
         ident = item.value.get("id")
         if isinstance(ident, str):
             match = _ID.search(ident)
             if match:
                 self._workspaces.setdefault(match["ws"], (match["sub"], match["rg"], item.file))
+            match = _REGISTRY_ID.match(ident)
+            if match:
+                self._registries.add(match["registry"])
 
     # --- mapping ------------------------------------------------------------------------
 
@@ -216,26 +285,29 @@ class AzureMLExportSource(SnapshotSource):
 
     def build(self) -> dict[str, Any]:
         """The snapshot-v1 document (not yet validated)."""
+        from . import foundry  # it reads with this module's Item
         if not self.directory.is_dir():
             raise SnapshotError("not a directory of Azure ML exports", file=str(self.directory))
-        if not any(self._files(k) for k in ("models", "data", "jobs", "endpoints",
-                                             "deployments")):
+        if not any(self.files(k) for k in EXPORT_KINDS if k != "evaluations") and not (
+                self.directory / "evaluations").is_dir():
             raise SnapshotError("no Azure ML export found: expected models.json, data.json, "
-                                "jobs/*.json, endpoints/*.json or deployments/*.json (see "
-                                "README, 'Importing from Azure ML / Foundry')",
-                                file=str(self.directory))
+                                "jobs/*.json, endpoints/*.json, deployments/*.json, "
+                                "agents/*.json or evaluations/ (see README, 'Importing from "
+                                "Azure ML / Foundry')", file=str(self.directory))
         models = self._read_models()
         datasets = self._read_datasets()
         jobs = self._read_jobs()
         deployments = self._read_deployments()
-        document: dict[str, Any] = {
+        out_models = [self._model(m, jobs) for _, m in sorted(models.items())]
+        out_models = foundry.add_agents(self, out_models)
+        foundry.add_evaluations(self, out_models, datasets)
+        return {
             "schema_version": 1,
             "registry": self._registry(),
-            "datasets": datasets,
-            "models": [self._model(m, jobs) for _, m in sorted(models.items())],
+            "datasets": sorted(datasets, key=lambda d: (d["name"], natural(d["version"]))),
+            "models": sorted(out_models, key=lambda m: m["name"]),
             "deployments": deployments,
         }
-        return document
 
     def _registry(self) -> dict[str, Any]:
         name = self.registry_name
@@ -245,20 +317,28 @@ class AzureMLExportSource(SnapshotSource):
             name = name or ws
             tags = {"azureml.subscription": sub, "azureml.resource_group": rg,
                     "azureml.workspace": ws}
+        elif not self._workspaces and len(self._registries) == 1:
+            registry, = self._registries
+            name = name or registry
+            tags = {"azureml.registry": registry}
         elif not name:
             if not self._workspaces:
                 raise SnapshotError("cannot tell the workspace name: no export carries an "
-                                    "Azure resource id; pass --registry-name",
-                                    file=str(self.directory))
+                                    "Azure resource id; name the registry",
+                                    file=str(self.directory), path="registry_name")
             names = ", ".join(sorted(self._workspaces))
-            raise SnapshotError(f"the exports come from several workspaces ({names}); pass "
-                                "--registry-name", file=str(self.directory))
+            raise SnapshotError(f"the exports come from several workspaces ({names}); name "
+                                "the registry", file=str(self.directory), path="registry_name")
+        assert name is not None
         return registry_block(name, source=SOURCE, captured_at=self.captured_at,
                               organization=self.organization, tags=tags)
 
     def _read_models(self) -> dict[str, _Model]:
         models: dict[str, _Model] = {}
-        for item in self._items("models", "az ml model show"):
+        sources = [(item, False) for item in self.items("models", "az ml model show")]
+        sources += [(item, True) for item in self.items(
+            "models", "az ml model list --archived-only", folder="models/archived")]
+        for item, archived in sources:
             name = item.string("name", required=True)
             assert name is not None
             model = models.setdefault(name, _Model(name))
@@ -268,43 +348,74 @@ class AzureMLExportSource(SnapshotSource):
             version = item.string("version", required=True)
             assert version is not None
             if version in model.versions:
-                raise item.fail(f"model version {name}@{version} is exported twice (also in "
-                                f"{model.versions[version].file})", "version")
-            model.versions[version] = item
+                raise item.fail(f"model version {model_version_id(name, version)} is exported "
+                                f"twice (also in {model.versions[version].item.file})",
+                                "version")
+            model.versions[version] = _Version(item, archived)
+        unexported = sorted(name for name, model in models.items() if not model.versions)
+        if unexported:
+            listed = models[unexported[0]].container
+            assert listed is not None
+            names = ", ".join(unexported)
+            if not self.allow_unexported_models:
+                raise listed.fail(f"`az ml model list` names {len(unexported)} model(s) whose "
+                                  f"versions were not exported: {names} (save `az ml model "
+                                  "list --name N` to models/, or pass "
+                                  "--allow-unexported-models to leave them out)", "name")
+            self.warnings.append(f"left out {len(unexported)} model(s) that `az ml model "
+                                 f"list` names but whose versions were not exported: {names}")
+            for name in unexported:
+                del models[name]
         return models
 
-    def _model(self, model: _Model, jobs: dict[str, _Item]) -> dict[str, Any]:
+    def _model(self, model: _Model, jobs: dict[str, Item]) -> dict[str, Any]:
         out: dict[str, Any] = {"name": model.name}
-        ordered = sorted(model.versions.items(), key=lambda kv: natural(kv[0]))
-        # model-level fields: the container's tags, else the newest version that has them
-        sources = ([model.container] if model.container else []) + [i for _, i in
-                                                                       reversed(ordered)]
-        for key, tag, allowed in MODEL_TAGS:
-            for item in sources:
-                tags = item.tags()
-                if tag in tags:
-                    out[key] = item.choice(tags, tag, allowed) if allowed else tags[tag]
-                    break
-        for item in sources:
+        entries = [(v, entry.item.time("created_at"), (v, entry.item))
+                   for v, entry in model.versions.items()]
+        newest = newest_first(entries)
+        # model-level fields: from the versions' tags, newest first. `az ml model list`
+        # prints no container tags or description (the SDK keeps neither), so they are
+        # never read there.
+        out.update(model_fields(model.name, newest, "tags", self.warnings))
+        if model.container is not None:
+            self._check_container(model)
+        for _, item in newest:
             description = item.string("description")
             if description:
                 out["description"] = description
                 break
-        if model.container is not None:
-            tags = model.container.tags()
-            if tags:
-                out["tags"] = tags
-        out["versions"] = [self._version(item, jobs) for _, item in ordered]
+        ordered = sorted(model.versions.items(), key=lambda kv: natural(kv[0]))
+        out["versions"] = [self._version(entry, jobs) for _, entry in ordered]
         return out
 
-    def _version(self, item: _Item, jobs: dict[str, _Item]) -> dict[str, Any]:
+    def _check_container(self, model: _Model) -> None:
+        container = model.container
+        assert container is not None
+        ignored = sorted(t for t in container.tags() if t.startswith("almguard."))
+        if ignored:
+            self.warnings.append(f"model {model.name!r}: tags {', '.join(ignored)} of the "
+                                 "model list entry are not read (the Azure CLI does not "
+                                 "print them); tag the versions")
+        latest = container.string("latest_version")
+        if latest and latest not in model.versions:
+            self.warnings.append(f"model {model.name!r}: `az ml model list` says its latest "
+                                 f"version is {latest}, which was not exported")
+
+    def _version(self, entry: _Version, jobs: dict[str, Item]) -> dict[str, Any]:
         # The version's tags are kept as exported, almguard.semver included: Azure numbers
         # versions 1, 2, 3 and deployments name that number, so the semantic version stays
         # a tag (ALM-REG-001 reads it) and the version string is not renamed.
+        item = entry.item
         tags = item.tags()
         out: dict[str, Any] = {"version": item.string("version", required=True)}
         stage = item.string("stage")
-        if stage is not None:
+        if entry.archived:
+            # `az ml model archive`: hidden from the model's list, whatever its stage says
+            out["stage"] = "archived"
+            tags.setdefault("azureml.archived", "true")
+            if stage is not None and stage.lower() != "archived":
+                tags.setdefault("azureml.stage", stage)
+        elif stage is not None:
             if stage.lower() in STAGES:
                 out["stage"] = STAGES[stage.lower()]
             else:
@@ -321,6 +432,10 @@ class AzureMLExportSource(SnapshotSource):
         azure_type = item.string("type")
         if azure_type:
             tags.setdefault("azureml.type", azure_type)
+        ident = item.string("id")
+        registry = _REGISTRY_ID.match(ident) if ident else None
+        if registry:
+            tags.setdefault("azureml.registry", registry["registry"])
         job_name = item.string("job_name")
         if job_name:
             job = jobs.get(job_name)
@@ -333,11 +448,11 @@ class AzureMLExportSource(SnapshotSource):
             out["tags"] = tags
         return out
 
-    def _by_name(self, folder: str, command: str, what: str) -> dict[str, _Item]:
+    def _by_name(self, folder: str, command: str, what: str) -> dict[str, Item]:
         """The exports of one kind by their unique name (a name exported twice is an
         error naming both files)."""
-        found: dict[str, _Item] = {}
-        for item in self._items(folder, command):
+        found: dict[str, Item] = {}
+        for item in self.items(folder, command):
             name = item.string("name", required=True)
             assert name is not None
             if name in found:
@@ -346,52 +461,27 @@ class AzureMLExportSource(SnapshotSource):
             found[name] = item
         return found
 
-    def _read_jobs(self) -> dict[str, _Item]:
-        return self._by_name("jobs", "az ml job show", "job")
+    def _read_jobs(self) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        for item in self.items("jobs", "az ml job show"):
+            name = _job_string(item, "name", required=True)
+            assert name is not None
+            if name in found:
+                raise item.fail(f"job {name!r} is exported twice (also in "
+                                f"{found[name].file})", *_job_field(item, "name"))
+            found[name] = item
+        return found
 
-    def _lineage(self, job: _Item, version_tags: dict[str, str]) -> dict[str, Any]:
-        job_tags = job.tags()
-        inputs = job.mapping("inputs")
-        training: list[dict[str, str]] = []
-        evaluation: list[dict[str, str]] = []
-        base_models: list[dict[str, str]] = []
-        for name, spec in inputs.items():
-            if not isinstance(spec, dict):
-                continue  # a literal input (learning_rate: 0.01): not data
-            path = spec.get("path")
-            if not isinstance(path, str):
-                continue
-            kind = spec.get("type", "uri_folder")
-            if not isinstance(kind, str):
-                raise job.fail("expected a string", "inputs", name, "type")
-            if kind.endswith("_model"):
-                ref = _asset_ref(path, "models")
-                if ref:
-                    base_models.append({"name": ref[0], "version": ref[1]})
-                continue
-            role = job.choice(job_tags, f"almguard.input.{name}", INPUT_ROLES)
-            if role is None:
-                role = "evaluation" if EVALUATION_INPUT.search(name) else "training"
-            if role == "ignore":
-                continue
-            ref = _asset_ref(path, "data")
-            if ref is None:
-                # a datastore URI or `@latest`: no dataset version to link; keep it visible
-                version_tags.setdefault(f"azureml.input.{name}", path)
-                continue
-            (evaluation if role == "evaluation" else training).append(
-                {"dataset": ref[0], "version": ref[1]})
-        lineage: dict[str, Any] = {}
-        if training:
-            lineage["training_data"] = training
-        if evaluation:
-            lineage["evaluation_data"] = evaluation
-        props = job.mapping("properties")
-        job_meta = {**job_tags, **{k: v for k, v in props.items() if isinstance(v, str)}}
-        commit = next((job_meta[k] for k in COMMIT_KEYS if job_meta.get(k)), None)
-        repo = next((job_meta[k] for k in REPO_KEYS if job_meta.get(k)), None)
-        training_job: dict[str, str] = {"id": job.string("name", required=True) or ""}
-        pinned = code_ref(commit, repo)
+    # --- lineage ------------------------------------------------------------------------
+
+    def _lineage(self, job: Item, version_tags: dict[str, str]) -> dict[str, Any]:
+        if job.string("type") == "pipeline":
+            return self._pipeline_lineage(job, version_tags)
+        job_tags = _job_tags(job)
+        lineage = self._data_lineage(job, job.mapping("inputs"), ("inputs",), job_tags,
+                                     version_tags)
+        training_job: dict[str, str] = {"id": _job_string(job, "name", required=True) or ""}
+        pinned = _code_ref(job, job_tags)
         if pinned:
             training_job["code_ref"] = pinned
         environment = job.value.get("environment")
@@ -400,22 +490,139 @@ class AzureMLExportSource(SnapshotSource):
         elif isinstance(environment, dict) and isinstance(environment.get("image"), str):
             training_job["environment"] = environment["image"]
         lineage["training_job"] = training_job
+        return lineage
+
+    def _data_lineage(self, job: Item, inputs: dict[str, Any], at: tuple[str | int, ...],
+                      job_tags: dict[str, str], version_tags: dict[str, str],
+                      prefix: str = "") -> dict[str, Any]:
+        """training_data, evaluation_data and base_model from a job's (or step's) inputs."""
+        training: list[dict[str, str]] = []
+        evaluation: list[dict[str, str]] = []
+        base_models: list[dict[str, str]] = []
+        for name, spec in inputs.items():
+            if not isinstance(spec, dict):
+                continue  # a literal input (learning_rate: 0.01): not data
+            path = spec.get("path")
+            if not isinstance(path, str) or path.startswith("${{"):
+                continue  # no path, or a binding to the pipeline or another step
+            kind = spec.get("type", "uri_folder")
+            if not isinstance(kind, str):
+                raise job.fail("expected a string", *at, name, "type")
+            if kind.endswith("_model"):
+                ref = _asset_ref(path, "models")
+                if ref:
+                    base_models.append({"name": ref[0], "version": ref[1]})
+                continue
+            role = job.choice(job_tags, f"almguard.input.{prefix}{name}", INPUT_ROLES,
+                              _tags_key(job))
+            if role is None:
+                role = "evaluation" if EVALUATION_INPUT.search(name) else "training"
+            if role == "ignore":
+                continue
+            ref = _asset_ref(path, "data")
+            if ref is None:
+                # a datastore URI or `@latest`: no dataset version to link; keep it visible
+                version_tags.setdefault(f"azureml.input.{prefix}{name}", path)
+                continue
+            (evaluation if role == "evaluation" else training).append(
+                {"dataset": ref[0], "version": ref[1]})
+        lineage: dict[str, Any] = {}
+        if training:
+            lineage["training_data"] = training
+        if evaluation:
+            lineage["evaluation_data"] = evaluation
         if len(base_models) == 1:
             lineage["base_model"] = base_models[0]
         return lineage
 
+    def _pipeline_lineage(self, job: Item, version_tags: dict[str, str]) -> dict[str, Any]:
+        """A pipeline job: its data inputs are the model's data, the steps upstream of the
+        training step its preprocessing, the training step its training job."""
+        name = _job_string(job, "name", required=True)
+        assert name is not None
+        job_tags = _job_tags(job)
+        steps = job.mapping("jobs")
+        for step, node in steps.items():
+            if not isinstance(node, dict):
+                raise job.fail(f"expected an object, got {type(node).__name__}", "jobs", step)
+        lineage = self._data_lineage(job, job.mapping("inputs"), ("inputs",), job_tags,
+                                     version_tags)
+        for step in sorted(steps):  # data named by the steps themselves
+            step_lineage = self._data_lineage(
+                job, job.mapping("inputs", ("jobs", step)), ("jobs", step, "inputs"),
+                job_tags, version_tags, prefix=f"{step}.")
+            for key in ("training_data", "evaluation_data"):
+                for ref in step_lineage.get(key, ()):
+                    if ref not in lineage.setdefault(key, []):
+                        lineage[key].append(ref)
+        pinned = _code_ref(job, job_tags)
+        training = self._training_step(job, steps, job_tags)
+        if training is None:
+            self.notes.append(f"pipeline job {name!r}: no training step found (tag the job "
+                              f"{TRAINING_STEP_TAG}=<step>): the pipeline is the training "
+                              "job and no preprocessing is imported")
+            training_job = {"id": name}
+            if pinned:
+                training_job["code_ref"] = pinned
+            lineage["training_job"] = training_job
+            return lineage
+        upstream = _upstream(steps, training)
+        preprocessing = []
+        for step in upstream:
+            entry = {"name": step}
+            ref = pinned or _component_ref(steps[step])
+            if ref:
+                entry["code_ref"] = ref
+            preprocessing.append(entry)
+        if preprocessing:
+            lineage["preprocessing"] = preprocessing
+        training_job = {"id": f"{name}/{training}"}
+        ref = pinned or _component_ref(steps[training])
+        if ref:
+            training_job["code_ref"] = ref
+        environment = steps[training].get("environment")
+        if isinstance(environment, str):
+            training_job["environment"] = environment
+        lineage["training_job"] = training_job
+        return lineage
+
+    def _training_step(self, job: Item, steps: dict[str, dict[str, Any]],
+                       job_tags: dict[str, str]) -> str | None:
+        tagged = job_tags.get(TRAINING_STEP_TAG)
+        if tagged is not None:
+            if tagged not in steps:
+                raise job.fail(f"names step {tagged!r}, which the pipeline does not have "
+                               f"(steps: {', '.join(sorted(steps))})", *_tags_key(job),
+                               TRAINING_STEP_TAG)
+            return tagged
+        outputs = job.mapping("outputs")
+        model_outputs = {o for o, spec in outputs.items() if isinstance(spec, dict)
+                         and str(spec.get("type", "")).endswith("_model")}
+        makers = []
+        for step, node in sorted(steps.items()):
+            bound = node.get("outputs")
+            for value in (bound.values() if isinstance(bound, dict) else ()):
+                text = value.get("path") if isinstance(value, dict) else value
+                match = _OUTPUT_BINDING.match(text) if isinstance(text, str) else None
+                if match and match["output"] in model_outputs:
+                    makers.append(step)
+                    break
+        return makers[0] if len(makers) == 1 else None
+
+    # --- data and deployments -----------------------------------------------------------
+
     def _read_datasets(self) -> list[dict[str, Any]]:
         seen: dict[tuple[str, str], str] = {}
         out = []
-        for item in self._items("data", "az ml data show"):
+        for item in self.items("data", "az ml data show"):
             if "version" not in item.value and "latest_version" in item.value:
                 continue  # a data container names no version
             name = item.string("name", required=True)
             version = item.string("version", required=True)
             assert name is not None and version is not None
             if (name, version) in seen:
-                raise item.fail(f"data asset {name}@{version} is exported twice (also in "
-                                f"{seen[(name, version)]})", "version")
+                raise item.fail(f"data asset {dataset_id(name, version)} is exported twice "
+                                f"(also in {seen[(name, version)]})", "version")
             seen[(name, version)] = item.file
             tags = item.tags()
             dataset: dict[str, Any] = {"name": name, "version": version}
@@ -435,7 +642,6 @@ class AzureMLExportSource(SnapshotSource):
             if tags:
                 dataset["tags"] = tags
             out.append(dataset)
-        out.sort(key=lambda d: (d["name"], natural(d["version"])))
         return out
 
     def _read_deployments(self) -> list[dict[str, Any]]:
@@ -447,9 +653,9 @@ class AzureMLExportSource(SnapshotSource):
                     raise item.fail("traffic share must be a number from 0 to 100",
                                     "traffic", split)
         out: list[dict[str, Any]] = []
-        placed: dict[tuple[str, str], _Item] = {}
-        served: dict[str, _Item] = {}
-        for item in self._items("deployments", "az ml online-deployment list"):
+        placed: dict[tuple[str, str], Item] = {}
+        served: dict[str, Item] = {}
+        for item in self.items("deployments", "az ml online-deployment list"):
             name = item.string("name", required=True)
             endpoint_name = item.string("endpoint_name", required=True)
             assert name is not None and endpoint_name is not None
@@ -468,11 +674,12 @@ class AzureMLExportSource(SnapshotSource):
             if ref is None:
                 raise item.fail(f"cannot tell the model version from {model_ref!r} (expected "
                                 "azureml:<name>:<version> or a model version id)", "model")
-            ident = f"{endpoint_name}/{ref[0]}@{ref[1]}"
+            ident = deployment_id(endpoint_name, *ref)
             if ident in served:
                 raise item.fail(f"two deployments of endpoint {endpoint_name!r} serve "
-                                f"{ref[0]}@{ref[1]} (also {served[ident].file}); snapshot-v1 "
-                                "has one entry per endpoint and model version", "model")
+                                f"{model_version_id(*ref)} (also {served[ident].file}); "
+                                "snapshot-v1 has one entry per endpoint and model version",
+                                "model")
             served[ident] = item
             endpoint_tags = endpoint.tags()
             environment = endpoint.choice(endpoint_tags, "almguard.environment",
@@ -490,6 +697,9 @@ class AzureMLExportSource(SnapshotSource):
                 deployment["deployed_by"] = created_by
             tags = item.tags()
             tags.setdefault("azureml.deployment", name)
+            registry = _REGISTRY_ID.match(model_ref)
+            if registry:
+                tags.setdefault("azureml.registry", registry["registry"])
             deployment["tags"] = tags
             out.append(deployment)
         for name, endpoint in endpoints.items():
@@ -502,3 +712,77 @@ class AzureMLExportSource(SnapshotSource):
         out.sort(key=lambda d: (d["endpoint"], d["model"], natural(d["version"])))
         return out
 
+
+# --- jobs in either form -------------------------------------------------------------------
+# `az ml job show` prints a command job either as a job (name, tags, creation_context at the
+# top) or as the SDK's command node, whose name, tags, display_name and creation_context are
+# under `component` (inputs, properties, environment stay at the top).
+
+def _node_form(job: Item) -> bool:
+    return "name" not in job.value and isinstance(job.value.get("component"), dict)
+
+
+def _job_field(job: Item, key: str) -> tuple[str, ...]:
+    return ("component", key) if _node_form(job) else (key,)
+
+
+def _job_string(job: Item, key: str, *, required: bool = False) -> str | None:
+    *parent, name = _job_field(job, key)
+    return job.string(name, required=required, parent=tuple(parent))
+
+
+def _tags_key(job: Item) -> tuple[str, ...]:
+    return ("component", "tags") if _node_form(job) else ("tags",)
+
+
+def _job_tags(job: Item) -> dict[str, str]:
+    if _node_form(job):
+        return job.tags("tags", ("component",))
+    return job.tags()
+
+
+def _code_ref(job: Item, job_tags: dict[str, str]) -> str | None:
+    props = job.mapping("properties")
+    job_meta = {**job_tags, **{k: v for k, v in props.items() if isinstance(v, str)}}
+    commit = next((job_meta[k] for k in COMMIT_KEYS if job_meta.get(k)), None)
+    repo = next((job_meta[k] for k in REPO_KEYS if job_meta.get(k)), None)
+    return code_ref(commit, repo)
+
+
+def _component_ref(node: dict[str, Any]) -> str | None:
+    """A pipeline step's component as its code reference: a registered component version
+    (``azureml:name:version``) or an inline component's code asset."""
+    component = node.get("component")
+    if isinstance(component, str):
+        return component
+    if isinstance(component, dict) and isinstance(component.get("code"), str):
+        return str(component["code"])
+    return None
+
+
+def _upstream(steps: dict[str, dict[str, Any]], target: str) -> list[str]:
+    """The steps whose outputs reach ``target`` (through its inputs), dependencies first
+    (ties by name)."""
+    def needs(step: str) -> set[str]:
+        inputs = steps[step].get("inputs")
+        found: set[str] = set()
+        for spec in (inputs.values() if isinstance(inputs, dict) else ()):
+            text = spec.get("path") if isinstance(spec, dict) else spec
+            if isinstance(text, str):
+                found.update(m["step"] for m in _STEP_BINDING.finditer(text))
+        return {s for s in found if s in steps}
+
+    wanted: set[str] = set()
+    todo = [target]
+    while todo:
+        for step in needs(todo.pop()):
+            if step not in wanted:
+                wanted.add(step)
+                todo.append(step)
+    ordered: list[str] = []
+    while len(ordered) < len(wanted):
+        ready = sorted(s for s in wanted - set(ordered) if needs(s) <= set(ordered))
+        if not ready:  # a cycle: cannot happen in a pipeline the service accepted
+            ready = sorted(wanted - set(ordered))
+        ordered.append(ready[0])
+    return ordered
