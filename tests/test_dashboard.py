@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -21,8 +23,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import SAMPLES
-from service_process import ServiceProcess, start_service
+from conftest import ROOT, SAMPLES
+from service_process import ServiceProcess, free_port, start_service, wait_until_ready
+from service_support import read_document, wait_until
 
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -84,7 +87,8 @@ def legacy_v2() -> str:
 
 
 def seed_documents() -> list[str]:
-    """Two scans of contoso-foundry, three of contoso-foundry-legacy (ids 1 to 5)."""
+    """One scan each of contoso-foundry and contoso-cards (ids 1, 2), three of
+    contoso-foundry-legacy (ids 3 to 5)."""
     messy = (SAMPLES / "messy.yaml").read_text(encoding="utf-8")
     return [(SAMPLES / "compliant.yaml").read_text(encoding="utf-8"),
             (SAMPLES / "audit-scenario.yaml").read_text(encoding="utf-8"),
@@ -297,9 +301,9 @@ def test_pages_carry_a_strict_content_security_policy(seeded: TestClient):
 def test_registries_overview_has_a_trend_point_per_scan(seeded: TestClient):
     html = seeded.get("/", headers=bearer()).text
     rows = re.findall(r'<tr class="registry-row">(.*?)</tr>', html, re.S)
-    assert len(rows) == 2
-    assert [row.count('class="point"') for row in rows] == [2, 3]
-    assert "contoso-foundry-legacy" in rows[1] and "st-fail" in rows[1]
+    assert len(rows) == 3                    # each sample is a registry of its own
+    assert [row.count('class="point"') for row in rows] == [1, 1, 3]
+    assert "contoso-foundry-legacy" in rows[2] and "st-fail" in rows[2]
 
 
 def test_registry_page_pages_scans_newest_first(seeded: TestClient,
@@ -376,6 +380,58 @@ def test_lineage_page_answers_from_the_snapshot_in_force(seeded: TestClient):
     assert "sha256:e03bd789432f0a0480d9c9ab12245ccd57e883ce78b153226c0ad88586e76260" in old
     assert NEW_DIGEST not in old and NEW_DIGEST in new
     assert "2026-11-20 08:00 UTC" in old and "2026-11-27 08:00 UTC" in new
+
+
+def endpoint_options(html: str) -> list[str]:
+    """The values of the lineage form's endpoint list."""
+    found = re.search(r'<select name="endpoint"( disabled)?>(.*?)</select>', html, re.S)
+    assert found is not None
+    return re.findall(r'<option value="([^"]*)"', found.group(2))
+
+
+def test_lineage_page_offers_the_endpoints_of_the_snapshot_in_force(make_client,
+                                                                     tmp_path: Path):
+    client = make_client()
+    newest = tmp_path / "newest.yaml"
+    newest.write_text(legacy_v2(), encoding="utf-8")
+    late = read_document(newest)                                   # captured 2026-11-27
+    early = read_document(SAMPLES / "messy.yaml")                  # captured 2026-11-20
+    early["deployments"] = [d for d in early["deployments"]
+                            if d["endpoint"] != "credit-risk-shadow"]
+    for doc in (early, late):
+        answer = client.post("/v1/scans", content=json.dumps(doc).encode(),
+                             headers={**bearer(WRITER), "Content-Type": "application/json"})
+        assert answer.status_code == 201, answer.text
+
+    def endpoints(doc: dict[str, Any]) -> list[str]:
+        return sorted({d["endpoint"] for d in doc["deployments"]})
+
+    # no registry chosen: the stored registries to pick from; no endpoints yet
+    html = client.get("/lineage", headers=bearer()).text
+    assert '<select name="endpoint" disabled>' in html
+    assert re.findall(r'<a href="/lineage\?registry=([^"&]+)', html) == [LEGACY]
+    # a registry chosen: the endpoints of its newest snapshot, or of the one in force at `at`
+    html = client.get(f"/lineage?registry={LEGACY}", headers=bearer()).text
+    assert endpoint_options(html) == [""] + endpoints(late)
+    assert "credit-risk-shadow" in endpoint_options(html)
+    html = client.get(f"/lineage?registry={LEGACY}&at=2026-11-21T00:00:00Z",
+                      headers=bearer()).text
+    assert endpoint_options(html) == [""] + endpoints(early)
+    assert "credit-risk-shadow" not in endpoint_options(html)
+    # each is also a link to its answer; the one asked about is the one selected
+    links = re.findall(r'href="/lineage\?registry=[^"&]+&amp;endpoint=([^"&]+)', html)
+    assert links == endpoints(early)
+    html = client.get(f"/lineage?registry={LEGACY}&endpoint=credit-risk-prod",
+                      headers=bearer()).text
+    assert '<option value="credit-risk-prod" selected>' in html
+    assert '<section class="panel answer">' in html
+
+
+def test_login_page_says_the_cookie_holds_a_session_id_not_the_token(seeded: TestClient):
+    text = re.sub(r"\s+", " ", seeded.get("/login").text)
+    assert "random session id" in text and "never the token" in text
+    assert f"for {dashboard.SESSION_HOURS} hours" in text
+    assert "token is kept" not in text and "It is kept in" not in text
 
 
 def test_trend_chart_draws_one_linked_point_per_scan():
@@ -495,16 +551,17 @@ def test_browser_without_a_cookie_is_sent_to_login(browser: Any, live: Live):
 def test_browser_registries_page_shows_trend_charts(page: Any, live: Live, tmp_path: Path):
     page.goto(live.service.url + "/")
     rows = page.locator("tr.registry-row")
-    assert rows.count() == 2
-    assert rows.nth(0).locator("td.name").inner_text() == "contoso-foundry"
-    assert rows.nth(1).locator("td.name").inner_text() == LEGACY
-    for i, expected in enumerate([2, 3]):
+    assert rows.count() == 3
+    assert rows.nth(0).locator("td.name").inner_text() == "contoso-cards"
+    assert rows.nth(1).locator("td.name").inner_text() == "contoso-foundry"
+    assert rows.nth(2).locator("td.name").inner_text() == LEGACY
+    for i, expected in enumerate([1, 1, 3]):
         svg = rows.nth(i).locator("svg.trend")
         assert svg.count() == 1 and svg.locator("circle.point").count() == expected
         box = svg.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 20
     registries = {r["name"]: r for r in live.api("/v1/registries")["registries"]}
-    assert rows.nth(1).locator("td.rate").inner_text() == (
+    assert rows.nth(2).locator("td.rate").inner_text() == (
         f"{registries[LEGACY]['latest']['compliance_rate']:.1f}".rstrip("0").rstrip(".") + " %")
     screenshot(page, "registries", tmp_path)
     page.click(f"text={LEGACY}")
@@ -562,11 +619,18 @@ def test_browser_lineage_at_a_time_shows_dataset_digests(page: Any, live: Live):
         {"registry": LEGACY, "endpoint": "credit-risk-prod", "at": at}))
     page.goto(live.service.url + "/")
     page.click("nav >> text=Lineage")
+    assert page.locator("select[name=endpoint]").is_disabled()     # no registry chosen yet
     page.select_option("select[name=registry]", LEGACY)
-    page.fill("input[name=endpoint]", "credit-risk-prod")
     page.fill("input[name=at]", at)
     with page.expect_navigation():
-        page.click("form.filters button[type=submit]")
+        page.click("form.filters button[type=submit]")             # "Show endpoints"
+    offered = page.locator("select[name=endpoint] option").all_inner_texts()
+    served = {d["endpoint"] for d in read_document(SAMPLES / "messy.yaml")["deployments"]}
+    assert offered[1:] == sorted(served)                            # the snapshot then
+    page.select_option("select[name=endpoint]", "credit-risk-prod")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")             # "Show lineage"
+    assert page.input_value("input[name=at]") == at
     assert page.inner_text(".snapshot-digest") == expected["snapshot"]["digest"]
     assert expected["snapshot"]["digest"] == live.scans[2]["snapshot_digest"]
     digests = {d["digest"] for v in expected["serving"]
@@ -617,3 +681,91 @@ def test_browser_report_is_styled_under_its_policy_and_logout_is_a_form(browser:
         assert refused == []
     finally:
         tab.context.close()
+
+
+@pytest.mark.slow
+def test_rendering_a_report_adds_no_library_chatter_to_the_service_log(tmp_path: Path):
+    """At the default log level (info) the service logs its own lines, not a WeasyPrint
+    line per rendered page."""
+    config = tmp_path / "config.yaml"
+    config.write_text("database: sqlite:///almguard.db\nscheduler: false\n")
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ALMGUARD_TOKEN_")},
+           **TOKENS}
+    log = tmp_path / "service.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "checker", "serve", "--config", str(config),
+             "--port", url.rsplit(":", 1)[1], "--log-level", "info"],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    service = ServiceProcess(proc, url, log)
+    try:
+        wait_until_ready(proc, f"{url}/readyz", log, timeout=60, name="almguard serve")
+        request = urllib.request.Request(
+            url + "/v1/scans", data=(SAMPLES / "messy.yaml").read_bytes(), method="POST",
+            headers={**bearer(WRITER), "Content-Type": "application/yaml"})
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            scan_id = json.loads(answer.read())["id"]
+        request = urllib.request.Request(f"{url}/v1/scans/{scan_id}/report.pdf",
+                                         headers=bearer())
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            assert answer.read().startswith(b"%PDF-")
+        wait_until(lambda: f"/v1/scans/{scan_id}/report.pdf" in service.log)  # logged, live
+    finally:
+        service.stop()
+    text = service.log
+    assert "INFO almguard.service: almguard service on http" in text      # ours, at info
+    chatter = [line for line in text.splitlines()
+               if re.search(r" (DEBUG|INFO) (weasyprint|fontTools)", line)]
+    assert chatter == [], chatter[:3]
+
+
+LAYOUT_PAGES = {"registries": "/", "registry": f"/registries/{LEGACY}", "scan": "/scans/5",
+                "diff": "/scans/5/diff",
+                "lineage": f"/lineage?registry={LEGACY}&endpoint=credit-risk-prod"}
+
+# A badge (chip) that does not fit shows only part of its text, or spills out of the box
+# that holds it (the next tile then covers it).
+CLIPPED_CHIPS = """() => [...document.querySelectorAll('.chip')].filter(chip => {
+    const box = chip.getBoundingClientRect();
+    const holder = chip.parentElement.getBoundingClientRect();
+    return chip.scrollWidth > chip.clientWidth + 1 || box.left < holder.left - 1
+        || box.right > holder.right + 1;
+}).map(chip => chip.textContent)"""
+LINES_OF_LOGOUT = """() => { const range = document.createRange();
+    range.selectNodeContents(document.querySelector('nav button.logout'));
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [360, 768, 1280])
+def test_browser_pages_fit_phone_tablet_and_desktop_widths(browser: Any, live: Live,
+                                                           width: int, tmp_path: Path):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    try:
+        tab.goto(live.service.url + "/login")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(tab, f"login-{width}", tmp_path)
+        tab.fill("#token", VIEWER)
+        with tab.expect_navigation():
+            tab.click("button[type=submit]")
+        for name, path in LAYOUT_PAGES.items():
+            tab.goto(live.service.url + path)
+            screenshot(tab, f"{name}-{width}", tmp_path)
+            # nothing widens the page: wide tables scroll inside their panels
+            assert tab.evaluate("document.documentElement.scrollWidth") <= width, name
+            assert tab.evaluate(CLIPPED_CHIPS) == [], name
+            # "Log out" is on one line and on the screen
+            assert tab.evaluate(LINES_OF_LOGOUT) == 1, name
+            button = tab.locator("nav button.logout").bounding_box()
+            assert button is not None and button["x"] + button["width"] <= width, name
+        # the scan's summary tiles are as tall as what they show, not as the facts beside
+        tab.goto(live.service.url + "/scans/5")
+        tiles = [t.bounding_box() for t in tab.locator(".summary .tile").all()]
+        assert len(tiles) == 6
+        assert all(t is not None and t["height"] < 110 for t in tiles), tiles
+        assert all(t is not None and t["width"] >= 60 for t in tiles), tiles
+    finally:
+        context.close()

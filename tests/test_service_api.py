@@ -33,11 +33,11 @@ from checker.service.config import ConfigError, ServiceConfig, load_config
 from checker.service.scheduler import RunInProgress, Scheduler
 from checker.service.service import Service
 from checker.sources.file import FileSource
-from conftest import MINIMAL, SAMPLES, run_cli
+from conftest import MINIMAL, SAMPLE_SNAPSHOTS, SAMPLES, run_cli
 from service_support import TOKENS, auth, read_document, secret, service_config, wait_until
 
 COMPLIANT = SAMPLES / "compliant.yaml"     # contoso-foundry, pass
-AUDIT = SAMPLES / "audit-scenario.yaml"    # contoso-foundry, fail
+AUDIT = SAMPLES / "audit-scenario.yaml"    # contoso-cards, fail
 MESSY = SAMPLES / "messy.yaml"             # contoso-foundry-legacy, fail
 
 YAML = {"Content-Type": "application/yaml"}
@@ -209,10 +209,10 @@ def test_list_filters_and_the_next_chain_covers_every_scan_exactly_once(api: Api
     assert window and len(window) < len(posted)
     assert collect(api, f"/v1/scans?since={since_text}&until={until_text}&limit=1", 1) == \
         window
-    assert collect(api, f"/v1/scans?since={since_text}&verdict=fail&registry=contoso-foundry"
+    assert collect(api, f"/v1/scans?since={since_text}&verdict=fail&registry=contoso-cards"
                    "&limit=1", 1) == expect(lambda s: since <= created(s) and
                                             s["verdict"] == "fail" and
-                                            s["registry"] == "contoso-foundry")
+                                            s["registry"] == "contoso-cards")
     assert api.get("/v1/scans?since=yesterday").status_code == 400
     assert api.get("/v1/scans?verdict=maybe").status_code == 422
     assert api.get("/v1/scans?limit=0").status_code == 422
@@ -340,7 +340,7 @@ def test_diff_of_two_scheduled_scans_of_a_changed_registry_is_exact(database_url
         assert listed[0]["name"] == "legacy" and listed[0]["last_run"]["id"] == second["id"]
 
 
-def test_diff_against_previous_of_a_first_scan_is_404(api: Api):
+def test_diff_against_previous_of_a_first_scan_is_404(api: Api, tmp_path: Path):
     first = api.scan(COMPLIANT)
     other = api.scan(MESSY)      # another registry: still nothing before `first`
     assert api.get(f"/v1/scans/{first['id']}/diff?against=previous").status_code == 404
@@ -349,7 +349,8 @@ def test_diff_against_previous_of_a_first_scan_is_404(api: Api):
     assert api.get(f"/v1/scans/{first['id']}/diff?against=abc").status_code == 400
     assert api.get(f"/v1/scans/{first['id']}/diff?against=9999").status_code == 404
     assert api.get("/v1/scans/9999/diff").status_code == 404
-    second = api.scan(AUDIT)     # same registry as `first`
+    assert api.get(f"/v1/scans/{api.scan(AUDIT)['id']}/diff").status_code == 404  # another
+    second = api.scan(write_json(tmp_path / "early.json", earlier_compliant()))  # same registry
     assert api.get(f"/v1/scans/{second['id']}/diff").json()["before"]["id"] == first["id"]
 
 
@@ -690,7 +691,7 @@ ROUTES: dict[str, list[tuple[str, str]]] = {
     "read": [("GET", "/v1/scans"), ("GET", "/v1/scans/1"), ("GET", "/v1/scans/1/report.json"),
              ("GET", "/v1/scans/2/diff"), ("GET", "/v1/registries"),
              ("GET", "/v1/schedules"), ("GET", "/v1/schedules/nightly/runs"),
-             ("GET", "/v1/lineage?registry=contoso-foundry&endpoint=card-credit-limit-prod")],
+             ("GET", "/v1/lineage?registry=contoso-cards&endpoint=card-credit-limit-prod")],
     "scan": [("POST", "/v1/scans")],
     "gate": [("POST", "/v1/gate")],
     "admin": [("POST", "/v1/schedules/nightly/run")],
@@ -715,7 +716,8 @@ def guarded(database_url: str, tmp_path: Path) -> Iterator[Api]:
                 "source": {"kind": "file", "path": str(target)}}
     with serving(service_config(database_url, schedules=[schedule], scheduler=False)) as api:
         api.scan(COMPLIANT)
-        api.scan(AUDIT)
+        api.scan(COMPLIANT)          # scan 2: a diff against the previous scan
+        api.scan(AUDIT)              # contoso-cards, for the lineage route
         yield api
 
 
@@ -780,6 +782,7 @@ def test_anonymous_read_opens_reading_but_never_writing(database_url: str):
     config = service_config(database_url, scheduler=False, anonymous_read=True)
     with serving(config) as api:
         api.scan(COMPLIANT)
+        api.scan(COMPLIANT)
         api.scan(AUDIT)
         for method, url in ROUTES["read"]:
             if "schedules/nightly" in url:
@@ -802,7 +805,7 @@ def test_anonymous_read_opens_reading_but_never_writing(database_url: str):
         api.client.cookies.set("almguard_session", secret("admin"))
         assert api.client.get("/v1/scans", headers={}).status_code == 401
         api.client.cookies.clear()
-        assert api.service.store.counts() == (2, 2)
+        assert api.service.store.counts() == (3, 2)   # three scans of two snapshots
 
 
 def test_tokens_from_the_environment_are_kept_only_as_hashes(database_url: str):
@@ -1156,6 +1159,39 @@ def test_serve_with_a_bad_config_exits_2_with_one_line(tmp_path: Path, name: str
     assert f"{path}:{line}" in lines[0] and message in lines[0]
 
 
+def test_the_default_database_is_in_the_users_data_directory(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    default = tmp_path / "data" / "almguard" / "almguard.db"
+    config_dir = tmp_path / "conf"
+    config_dir.mkdir()
+    path = config_dir / "service.yaml"
+    path.write_text("scheduler: false\n")
+    config = load_config(path)
+    assert config.database == f"sqlite:///{default}" == load_config(None).database
+    Service(config, environ={}).close()          # creates the directory and the database
+    assert default.is_file() and (default.parent.stat().st_mode & 0o777) == 0o700
+    assert list(config_dir.iterdir()) == [path]  # nothing lands beside the config
+    # a SQLite file the config names is still relative to the config file
+    path.write_text("database: sqlite:///here.db\n")
+    assert load_config(path).database == f"sqlite:///{config_dir / 'here.db'}"
+    # without XDG_DATA_HOME (or with a relative one): ~/.local/share/almguard
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert load_config(None).database == \
+        f"sqlite:///{tmp_path / 'home' / '.local' / 'share' / 'almguard' / 'almguard.db'}"
+
+
+def test_each_sample_is_a_registry_of_its_own_and_the_sample_config_keeps_out_of_samples():
+    names = [read_document(path)["registry"]["name"] for path in SAMPLE_SNAPSHOTS]
+    assert len(set(names)) == len(names), names  # one name would mix trends and diffs
+    config = load_config(SAMPLES / "service.yaml")
+    assert not config.database.startswith(f"sqlite:///{SAMPLES.resolve()}"), config.database
+    assert [s.name for s in config.schedules] == ["contoso-cards"]
+    assert read_document(config.schedules[0].source.path)["registry"]["name"] == \
+        "contoso-cards"
+
+
 def test_serve_on_a_busy_port_exits_2_with_one_line_before_starting(tmp_path: Path):
     database = tmp_path / "service.db"
     path = tmp_path / "service.yaml"
@@ -1198,7 +1234,7 @@ def test_a_waiver_expired_since_the_capture_no_longer_passes_a_gate(database_url
         "    approved_by: cro@contoso.com\n"
         '    approved_at: "2026-11-19T09:00:00Z"\n'
         '    expires_at: "2026-11-21T09:00:00Z"\n')            # after the capture, before now
-    ask = {"registry": "contoso-foundry", "model": "card-credit-limit-model",
+    ask = {"registry": "contoso-cards", "model": "card-credit-limit-model",
            "version": "1.5.0", "endpoint": "card-credit-limit-prod", "traffic_percent": 10}
     # the command line judges the waiver on the snapshot's clock: still valid there
     cli = run_cli("gate", str(AUDIT), "--model", "card-credit-limit-model", "--version",

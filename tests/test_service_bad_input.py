@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from service_support import auth, read_document, service_config
 
 from checker.documents import Limits
-from checker.service.api import _gate_request, create_app
+from checker.service.api import create_app
+from checker.service.routes.gates import gate_request
 from checker.service.service import Service
 from conftest import MINIMAL, SAMPLES
 
@@ -59,7 +60,7 @@ def test_gate_traffic_percent_must_be_a_number(client: TestClient, value: Any):
 def test_gate_takes_integer_and_fractional_traffic():
     for value in (50, 12.5, 100):
         body = json.dumps({"registry": "r", **ASK, "traffic_percent": value}).encode()
-        assert _gate_request(body, Limits()).traffic_percent == value
+        assert gate_request(body, Limits()).traffic_percent == value
 
 
 @pytest.mark.parametrize(("field", "value"), [("model", 7), ("version", 2.1),

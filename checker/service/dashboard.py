@@ -5,8 +5,10 @@
     /scans/{id}           a scan's summary and its findings, filtered by query parameters
     /scans/{id}/diff      new, resolved and unchanged findings (`against=previous|ID`)
     /lineage              what an endpoint served at a time, and which data trained it
-    /login, /logout       the token in an HttpOnly, SameSite=Strict cookie (logout: POST,
-                          from the form on every page; GET /logout only shows that form)
+                          (the registry's endpoints offered from its stored snapshot)
+    /login, /logout       a token exchanged for a session: a random id in an HttpOnly,
+                          SameSite=Strict cookie (logout: POST, from the form on every
+                          page; GET /logout only shows that form)
 
 The pages use the reports' Jinja environment (autoescape always, strict undefined): every
 string from a snapshot is data and comes out as text. No page has a script or fetches
@@ -15,6 +17,7 @@ is served from /dashboard.css, so the Content-Security-Policy forbids everything
 Reading needs the `read` scope: a bearer token, the login cookie, or anonymous reading
 when the config allows it. Without one a page redirects to /login (303). A form posted
 from another site (login CSRF, a forced logout) is refused with 403 (security.cross_site).
+Every page reads through the service layer (service.Service), as the API's routers do.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Coroutine, Iterable, Sequence
 from urllib.parse import parse_qs, quote, urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -38,8 +41,8 @@ from .. import __version__
 from ..errors import AlmguardError
 from ..metadata import SEVERITIES
 from ..results import Finding, ResultDocument
-from .api import diff_document
 from .auth import COOKIE, SESSION_HOURS, Principal
+from .inputs import against_param, validation_line
 from .security import SECURITY_HEADERS, cross_site
 from .service import NotFound, Service
 from .store import ScanInfo
@@ -77,7 +80,7 @@ class PageRoute(APIRoute):
             except NotFound as exc:
                 response = error_page(request, 404, "Not found", str(exc))
             except RequestValidationError as exc:
-                response = error_page(request, 400, "Bad request", _validation_line(exc))
+                response = error_page(request, 400, "Bad request", validation_line(exc))
             except HTTPException as exc:
                 response = error_page(request, exc.status_code, _status_title(exc.status_code),
                                       str(exc.detail))
@@ -88,12 +91,6 @@ class PageRoute(APIRoute):
             return response
 
         return route
-
-
-def _validation_line(exc: RequestValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(part) for part in err.get("loc", ())[1:])
-    return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg"))
 
 
 def _status_title(status: int) -> str:
@@ -201,7 +198,8 @@ def _safe_next(target: str) -> str:
 
 # --- the pages --------------------------------------------------------------------------
 
-def mount_dashboard(app: FastAPI, service: Service) -> None:
+def dashboard_router(service: Service) -> APIRouter:
+    """The dashboard's pages, over the service layer."""
     router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
     def reader(request: Request) -> Principal:
@@ -227,7 +225,7 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
     @router.get("/login")
     def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
         return render(request, "login.html.j2", title="Log in", active="", error=None,
-                      next=_safe_next(next))
+                      next=_safe_next(next), session_hours=SESSION_HOURS)
 
     @router.post("/login")
     async def login(request: Request) -> Response:
@@ -253,7 +251,7 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
                                 max_age=SESSION_HOURS * 3600)
             return response
         return render(request, "login.html.j2", status=status, title="Log in", active="",
-                      error=error, next=target)
+                      error=error, next=target, session_hours=SESSION_HOURS)
 
     @router.get("/logout")
     def logout_form(request: Request) -> Response:
@@ -277,21 +275,22 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
 
     @router.get("/")
     def overview(request: Request, _who: Principal = viewer) -> HTMLResponse:
-        rows = [RegistryRow(name=name, href=registry_href(name), scans=count, latest=latest,
-                            chart=trend(service.store.list_scans(registry=name,
-                                                                 limit=OVERVIEW_SCANS),
+        rows = [RegistryRow(name=r.name, href=registry_href(r.name), scans=r.scans,
+                            latest=r.latest,
+                            chart=trend(service.list_scans(registry=r.name,
+                                                           limit=OVERVIEW_SCANS),
                                         compact=True))
-                for name, count, latest in service.store.registries()]
+                for r in service.registries()]
         return render(request, "registries.html.j2", title="Registries", active="registries",
                       rows=rows, trend_scans=OVERVIEW_SCANS, scan_href=scan_href)
 
     @router.get("/registries/{name:path}")
     def registry(request: Request, name: str, before: int | None = Query(default=None, ge=1),
                  _who: Principal = viewer) -> HTMLResponse:
-        recent = service.store.list_scans(registry=name, limit=TREND_SCANS)
+        recent = service.list_scans(registry=name, limit=TREND_SCANS)
         if not recent:
             raise NotFound(f"no scan of registry {name!r} is stored")
-        page = service.store.list_scans(registry=name, before=before, limit=PAGE_SIZE + 1)
+        page = service.list_scans(registry=name, before=before, limit=PAGE_SIZE + 1)
         older = None
         if len(page) > PAGE_SIZE:
             page = page[:PAGE_SIZE]
@@ -319,7 +318,7 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
                                rule=_chosen(rule), text=q.strip(),
                                waived=waived.lower() in ("1", "on", "true", "yes"))
         shown = [f for f in result.findings if chosen.keep(f)]
-        previous = service.store.previous_scan(info)
+        previous = service.previous_scan(info)
         return render(request, "scan.html.j2", title=f"Scan #{info.id}", active="registries",
                       scan=info, result=result, filters=chosen, findings=shown[:MAX_ROWS],
                       matching=len(shown), max_rows=MAX_ROWS, options=_filter_options(result),
@@ -333,8 +332,8 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
     def scan_diff(request: Request, scan_id: str, against: str = "previous",
                   _who: Principal = viewer) -> HTMLResponse:
         info = stored_scan(scan_id)
-        document = diff_document(service, info.id, against.strip() or "previous")
-        earlier = service.store.list_scans(registry=info.registry, before=info.id, limit=50)
+        document = service.diff(info.id, against_param(against))
+        earlier = service.list_scans(registry=info.registry, before=info.id, limit=50)
         return render(request, "diff.html.j2", title=f"Scan #{info.id}: changes",
                       active="registries", scan=info, diff=document, against=against,
                       earlier=earlier, scan_href=scan_href,
@@ -345,7 +344,9 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
     @router.get("/lineage")
     def lineage(request: Request, registry: str = "", endpoint: str = "", at: str = "",
                 _who: Principal = viewer) -> HTMLResponse:
-        registries = [name for name, _count, _latest in service.store.registries()]
+        """The lineage form: a registry from those stored, then one of the endpoints of its
+        snapshot in force at `at` (the newest without one), and the answer."""
+        registries = [r.name for r in service.registries()]
         answer = snapshot = None
         error, status = None, 200
         endpoints: list[str] = []
@@ -354,10 +355,9 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
             if registry:
                 if registry not in registries:
                     raise NotFound(f"no scan of registry {registry!r} is stored")
-                endpoints = _endpoints(service.latest_snapshot(registry).document)
+                endpoints = service.endpoints(registry, when)
             if registry and endpoint:
                 answer, snapshot = service.lineage(registry, endpoint, when)
-                endpoints = _endpoints(snapshot.document)
         except NotFound as exc:
             error, status = str(exc), 404
         except HTTPException as exc:
@@ -368,7 +368,7 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
                       answer=answer, snapshot=snapshot,
                       registry_href=registry_href(registry) if registry else None)
 
-    app.include_router(router)
+    return router
 
 
 def _filter_options(result: ResultDocument) -> dict[str, list[tuple[str, str]]]:
@@ -378,7 +378,3 @@ def _filter_options(result: ResultDocument) -> dict[str, list[tuple[str, str]]]:
     return {"severity": [(s, s) for s in SEVERITIES],
             "category": [(c, c) for c in sorted({f.category for f in result.findings})],
             "rule": [(r, f"{r} · {rules[r]}") for r in sorted(rules)]}
-
-
-def _endpoints(document: dict[str, Any]) -> list[str]:
-    return sorted({d["endpoint"] for d in document.get("deployments", [])})

@@ -36,6 +36,7 @@ def serve(config_path: Path | None, *, host: str | None = None, port: int | None
     try:
         logging.basicConfig(level=log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        quiet_libraries()
         service = Service(config)
         app = create_app(service)
         logging.getLogger("almguard.service").info(
@@ -49,6 +50,17 @@ def serve(config_path: Path | None, *, host: str | None = None, port: int | None
     finally:
         sock.close()
     return 0
+
+
+# Libraries that log at INFO for every rendered report (WeasyPrint: a line per PDF/HTML
+# page step; fontTools: font subsetting). Their warnings and errors still reach the log.
+QUIET_LOGGERS = ("weasyprint", "fontTools")
+
+
+def quiet_libraries() -> None:
+    """The service's log carries our lines and the libraries' warnings, not their chatter."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def listen_socket(host: str, port: int) -> socket.socket:

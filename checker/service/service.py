@@ -1,8 +1,10 @@
-"""The service's parts wired together: store, evaluator, tokens and scheduler.
+"""The service layer: store, evaluator, tokens and scheduler wired together.
 
-Everything the HTTP layer and the scheduler do goes through here, so a scheduled scan and
-a posted scan are the same code: load (already done by the caller), evaluate with the
-checker, store scan and snapshot in one transaction.
+Everything the two faces (the API's routers in routes/, the dashboard) and the scheduler
+do goes through here, and neither face touches the store or the scheduler: a scheduled
+scan and a posted scan are the same code (load, already done by the caller; evaluate with
+the checker; store scan and snapshot in one transaction), and a page and an API answer read
+the same evidence the same way.
 
 An engine that cannot evaluate is given the policies again once, and the evaluation
 retried: an OPA server that restarted has lost the policies pushed to it, and the service
@@ -15,22 +17,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
 
-from ..gate import load_settings_document, make_proposal
-from ..lineage import EndpointLineage, endpoint_lineage
 from ..engines import Engine
 from ..errors import AlmguardError, EngineError, SnapshotError
+from ..gate import load_settings_document, make_proposal
+from ..lineage import EndpointLineage, endpoint_lineage
 from ..policyset import PolicySet
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
+from ..times import parse_time
 from .auth import TokenTable
-from .config import ServiceConfig, token_hashes
+from .config import ServiceConfig, prepare_default_database, token_hashes
+from .diff import diff_json, diff_results
 from .evaluator import Evaluator
-from .scheduler import Scheduler
-from ..snapshot import parse_time
-from .store import ScanInfo, Store, rfc3339, stored_form, to_utc, utcnow
+from .scheduler import Scheduler, next_slot
+from .store import RunInfo, ScanInfo, Store, rfc3339, stored_form, to_utc, utcnow
 
 log = logging.getLogger("almguard.service")
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -39,6 +43,27 @@ T = TypeVar("T")
 
 class NotFound(LookupError):
     """A scan, registry, snapshot or endpoint the request names does not exist."""
+
+
+@dataclass(frozen=True)
+class RegistrySummary:
+    """A registry with stored scans: how many, and the newest."""
+
+    name: str
+    scans: int
+    latest: ScanInfo
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    """A configured schedule: whether it runs now, its next slot and its last run."""
+
+    name: str
+    cron: str
+    source: str
+    running: bool
+    next_run: datetime
+    last_run: RunInfo | None
 
 
 class SnapshotCache:
@@ -69,6 +94,7 @@ class Service:
                  start_scheduler: bool | None = None) -> None:
         self.config = config
         self.tokens = TokenTable(token_hashes(config, environ), config.anonymous_read)
+        prepare_default_database(config.database)
         self.store = Store(config.database)
         try:
             self.store.migrate()
@@ -97,6 +123,18 @@ class Service:
     @property
     def policies(self) -> PolicySet:
         return self.evaluator.policies
+
+    def readiness(self) -> dict[str, Any]:
+        """What /readyz reports when the database answers and the engine evaluates with the
+        policies; StoreError or EngineError (one line) when either cannot."""
+        self.store.ping()
+        trouble = self.engine_trouble()
+        if trouble is not None:
+            raise EngineError(f"the policy engine cannot evaluate: {trouble}")
+        return {"engine": self.evaluator.engine_name(),
+                "policies": {"revision": self.policies.revision,
+                             "digest": self.policies.digest,
+                             "rules": len(self.policies.rules)}}
 
     # --- the engine ------------------------------------------------------------------
 
@@ -212,6 +250,43 @@ class Service:
             raise NotFound(f"no scan {scan_id}")
         return result
 
+    def result_json(self, scan_id: int) -> bytes:
+        """The stored result document, byte for byte as the scan wrote it."""
+        raw = self.store.result_json(scan_id)
+        if raw is None:
+            raise NotFound(f"no scan {scan_id}")
+        return raw
+
+    def list_scans(self, *, registry: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, verdict: str | None = None,
+                   before: int | None = None, limit: int = 50) -> list[ScanInfo]:
+        """Stored scans, newest first; `before` is the id to page from."""
+        return self.store.list_scans(registry=registry, since=since, until=until,
+                                     verdict=verdict, before=before, limit=limit)
+
+    def previous_scan(self, info: ScanInfo) -> ScanInfo | None:
+        """The scan of the same registry stored just before this one."""
+        return self.store.previous_scan(info)
+
+    def registries(self) -> list[RegistrySummary]:
+        """Every registry with a stored scan, by name."""
+        return [RegistrySummary(name, count, latest)
+                for name, count, latest in self.store.registries()]
+
+    def diff(self, scan_id: int, against: int | None) -> dict[str, Any]:
+        """The diff document of a scan against another (None: the previous scan of its
+        registry): findings new, resolved and unchanged."""
+        after = self.scan_info(scan_id)
+        if against is None:
+            before = self.previous_scan(after)
+            if before is None:
+                raise NotFound(f"scan {scan_id} is the first scan of registry "
+                               f"{after.registry!r}: nothing to compare with")
+        else:
+            before = self.scan_info(against)
+        result = diff_results(self.result(before.id), self.result(after.id))
+        return diff_json(result, _brief(before), _brief(after))
+
     def snapshot(self, digest: str) -> LoadedSnapshot:
         cached = self.cache.get(digest)
         if cached is not None:
@@ -252,17 +327,63 @@ class Service:
 
     # --- lineage ---------------------------------------------------------------------
 
-    def lineage(self, registry: str, endpoint: str,
-                at: datetime | None) -> tuple[EndpointLineage, LoadedSnapshot]:
+    def snapshot_at(self, registry: str, at: datetime | None) -> LoadedSnapshot:
+        """The newest stored snapshot of the registry captured at or before `at` (None:
+        the newest capture)."""
         digest = self.store.snapshot_digest_at(registry, at)
         if digest is None:
             raise NotFound(f"no snapshot of registry {registry!r} is stored" if at is None
                            else f"no snapshot of registry {registry!r} was captured at or "
                            "before that time")
-        snapshot = self.snapshot(digest)
+        return self.snapshot(digest)
+
+    def endpoints(self, registry: str, at: datetime | None = None) -> list[str]:
+        """The endpoints of the registry's snapshot in force at `at` (None: the newest),
+        sorted: what a lineage question can name."""
+        document = self.snapshot_at(registry, at).document
+        return sorted({d["endpoint"] for d in document.get("deployments", [])})
+
+    def lineage(self, registry: str, endpoint: str,
+                at: datetime | None) -> tuple[EndpointLineage, LoadedSnapshot]:
+        snapshot = self.snapshot_at(registry, at)
         if not any(d["endpoint"] == endpoint for d in snapshot.document["deployments"]):
             raise NotFound(f"no endpoint {endpoint!r} in the snapshot of {registry!r} "
                            f"captured at {snapshot.document['registry']['captured_at']}")
         result = self._evaluate(lambda: self.evaluator.scan(snapshot))
         return (endpoint_lineage(snapshot.model, endpoint, result.findings,
                                  self.policies.rules.values()), snapshot)
+
+    # --- schedules -------------------------------------------------------------------
+
+    def schedules(self) -> list[ScheduleStatus]:
+        """The configured schedules, in config order."""
+        running = self.scheduler.running()
+        now = utcnow()
+        return [ScheduleStatus(name=name, cron=schedule.cron, source=schedule.source.kind,
+                               running=name in running,
+                               next_run=next_slot(schedule.cron, now),
+                               last_run=self.store.last_run(name))
+                for name, schedule in self.scheduler.schedules.items()]
+
+    def schedule_runs(self, name: str, limit: int = 50) -> list[RunInfo]:
+        """The schedule's runs, newest first."""
+        self._schedule(name)
+        return self.store.runs(name, limit)
+
+    def run_schedule(self, name: str) -> RunInfo:
+        """Run a schedule now and wait for it (RunInProgress if it is running already)."""
+        self._schedule(name)
+        run = self.store.run(self.scheduler.run(name))
+        assert run is not None
+        return run
+
+    def _schedule(self, name: str) -> None:
+        if name not in self.scheduler.schedules:
+            raise NotFound(f"no schedule {name!r}")
+
+
+def _brief(info: ScanInfo) -> dict[str, Any]:
+    """A scan as a diff document names it."""
+    return {"id": info.id, "registry": info.registry, "captured_at": info.captured_at,
+            "created_at": info.created_at, "snapshot_digest": info.snapshot_digest,
+            "verdict": info.verdict, "findings": info.findings}

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..canonical import canonical_json, sha256
 from ..errors import AlmguardError
 from ..results import ResultDocument
-from ..snapshot import _rfc3339, parse_time
+from ..times import check_time, parse_time
 from ..sources.interface import LoadedSnapshot
 from .tables import ScanRow, ScheduleRunRow, SnapshotRow
 
@@ -44,7 +44,7 @@ def to_utc(value: str) -> datetime:
     """RFC 3339 text -> naive UTC datetime (the stored convention); ValueError if the text
     is not RFC 3339 with a zone, or out of range once in UTC."""
     try:
-        return parse_time(_rfc3339(value)).astimezone(timezone.utc).replace(tzinfo=None)
+        return parse_time(check_time(value)).astimezone(timezone.utc).replace(tzinfo=None)
     except OverflowError:
         raise ValueError(f"{value} is out of range in UTC") from None
 
@@ -339,6 +339,11 @@ class Store:
                  .order_by(ScheduleRunRow.id.desc()).limit(1))
         with self._session() as session:
             row = session.scalars(query).first()
+            return None if row is None else _run_info(row)
+
+    def run(self, run_id: int) -> RunInfo | None:
+        with self._session() as session:
+            row = session.get(ScheduleRunRow, run_id)
             return None if row is None else _run_info(row)
 
     def runs(self, schedule: str | None = None, limit: int = 50) -> list[RunInfo]:
