@@ -13,6 +13,8 @@ once into bench/data/ (ignored by git) with 10 % faulty models.
                                               # a 10,000-version registry
     python bench/bench.py --mlflow-import [N] # `almguard import mlflow` of a real MLflow
                                               # server holding N versions (default 1,000)
+    python bench/bench.py --yaml              # each size as YAML beside its JSON twin
+                                              # (target: YAML scan <= 3x the JSON scan)
 """
 
 from __future__ import annotations
@@ -125,6 +127,9 @@ def main() -> int:
     parser.add_argument("--mlflow-import", type=int, nargs="?", const=1000, default=None,
                         metavar="N", help="time `almguard import mlflow` (MLflowSource.load) "
                         "against a real MLflow server holding N versions (default 1000)")
+    parser.add_argument("--yaml", action="store_true",
+                        help="scan each size as YAML and as its JSON twin and print the "
+                        "ratio (issue #15 target 5: <= 3x)")
     parser.add_argument("--engine-args", nargs=argparse.REMAINDER, default=[],
                         help="extra arguments for almguard scan (e.g. --workers 1)")
     args = parser.parse_args()
@@ -141,6 +146,9 @@ def main() -> int:
             print_gate_load(snapshot(size), requests=400)
         return 0
     args.sizes = args.sizes or [1000, 10_000, 100_000]
+    if args.yaml:
+        yaml_bench(args.sizes, args.engine_args)
+        return 0
     if args.compare_opa:
         compare_opa(args.sizes)
         return 0
@@ -202,6 +210,36 @@ def compare_opa(sizes: list[int]) -> None:
             ratio = served.get("evaluate", 0) / max(embedded.get("evaluate", 0), 1e-9)
             print(f"{size:>9,} {embedded.get('evaluate', 0):>10.2f} "
                   f"{served.get('evaluate', 0):>8.2f} {ratio:>12.2f}", flush=True)
+
+
+def yaml_snapshot(size: int) -> Path:
+    """The YAML twin of snapshot(size), as yaml.safe_dump (libyaml's emitter) writes it."""
+    import yaml
+
+    path = DATA / f"registry-{size}.yaml"
+    if not path.exists():
+        document = json.loads(snapshot(size).read_text())
+        with open(path, "w", encoding="utf-8") as handle:
+            yaml.dump(document, handle, Dumper=yaml.CSafeDumper, sort_keys=False,
+                      allow_unicode=True)
+    return path
+
+
+def yaml_bench(sizes: list[int], extra: list[str]) -> None:
+    """Issue #15 target 5: a scan of each size as YAML beside the scan of its JSON twin,
+    measured in the same run (the reference); also the load phases and peaks."""
+    print("Ratio of the YAML scan to the scan of its JSON twin in the same run; target "
+          "<= 3.0x")
+    print(f"{'versions':>9} {'YAML MB':>8} {'JSON s':>7} {'YAML s':>7} {'x JSON':>7} "
+          f"{'JSON load s':>11} {'YAML load s':>11} {'JSON MiB':>9} {'YAML MiB':>9}")
+    for size in sizes:
+        twin, path = snapshot(size), yaml_snapshot(size)
+        reference = measure(twin, extra)
+        m = measure(path, extra)
+        print(f"{size:>9,} {path.stat().st_size / 1e6:>8.1f} {reference['wall']:>7.2f} "
+              f"{m['wall']:>7.2f} {m['wall'] / reference['wall']:>7.2f} "
+              f"{reference.get('load', 0):>11.2f} {m.get('load', 0):>11.2f} "
+              f"{reference['peak_mib']:>9.0f} {m['peak_mib']:>9.0f}", flush=True)
 
 
 if __name__ == "__main__":

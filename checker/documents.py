@@ -4,7 +4,10 @@ Everything almguard reads from a user (snapshots, policy data, waivers) comes th
 - a size cap is checked before reading;
 - YAML is parsed by libyaml when available, composed by our own composer that refuses
   explicit tags (``!!python/object`` and friends), nesting deeper than a limit and aliases
-  that expand past a budget (alias bombs), and that keeps times as strings;
+  that expand past a budget (alias bombs), and that keeps times as strings. A plain
+  document (no tag, anchor or alias, no duplicate key, within the depth) is built straight
+  from libyaml's events instead, to the same value; anything else, and every error, goes
+  the composer's way, which decides and words it;
 - duplicate mapping keys are an error in both YAML and JSON (a compliance input must not
   silently lose a value);
 - strings are Unicode text: an escaped lone UTF-16 surrogate (JSON ``"\\ud800"``) is an
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,18 @@ from typing import Any
 import yaml
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
@@ -196,6 +210,132 @@ def compose(text: str, limits: Limits) -> Node | None:
 
 
 def parse_yaml(text: str, limits: Limits, null_seen: NullSeen | None = None) -> Any:
+    """Parse YAML: from libyaml's events when the document is plain, else (and for every
+    error) by the guarded composer, which is the reference for values and messages."""
+    if _CParser is not None:
+        try:
+            value, nulls = _events_to_value(text, limits.max_depth)
+        except _NotPlain:
+            pass
+        else:
+            if nulls and null_seen is not None:
+                null_seen.seen = True
+            return value
+    return parse_yaml_composed(text, limits, null_seen)
+
+
+class _NotPlain(Exception):
+    """The fast path leaves this document to the composer (a guard or an error is near)."""
+
+
+_TAG = "tag:yaml.org,2002:"
+_NO_KEY: Any = object()
+
+
+class _PlainScalars:
+    """The values of plain (unquoted) scalars, as the composer's resolver and constructor
+    make them, remembered by text: a registry repeats its keys and values many times."""
+
+    def __init__(self) -> None:
+        self._resolver = _Resolver()
+        constructor = _Constructor()
+        self._build = {_TAG + "int": constructor.construct_yaml_int,
+                       _TAG + "float": constructor.construct_yaml_float,
+                       _TAG + "bool": constructor.construct_yaml_bool,
+                       _TAG + "null": constructor.construct_yaml_null}
+        self.seen: dict[str, Any] = {}
+
+    def value(self, text: str) -> Any:
+        tag = self._resolver.resolve(ScalarNode, text, (True, False))
+        if tag == _TAG + "str":
+            value: Any = text
+        else:  # merge keys (<<) and value (=) scalars are the composer's to handle
+            build = self._build.get(tag)
+            if build is None:
+                raise _NotPlain
+            try:
+                value = build(ScalarNode(tag, text))
+            except (ValueError, ArithmeticError):  # e.g. an integer of too many digits
+                raise _NotPlain from None
+        self.seen[text] = value
+        return value
+
+
+def _events_to_value(text: str, max_depth: int) -> tuple[Any, bool]:
+    """The document of a plain YAML text built from libyaml's events in one loop, and
+    whether some mapping holds a null; raises _NotPlain at anything the guarded composer
+    must judge: a tag, an anchor or alias, a key that is not a string or is repeated, nesting
+    near the depth limit, more or fewer than one document, a YAML error. What it returns
+    equals what the composer and constructor build (same resolver, same constructors)."""
+    assert _CParser is not None
+    parser = _CParser(text)
+    next_event = parser.get_event
+    plain = _PlainScalars()
+    seen, resolve = plain.seen, plain.value
+    stack: list[tuple[Any, bool, Any]] = []
+    container: Any = None
+    in_mapping = False
+    key = _NO_KEY
+    nulls = False
+    value: Any = None
+    try:
+        if next_event().__class__ is not StreamStartEvent or \
+                next_event().__class__ is not DocumentStartEvent:
+            raise _NotPlain  # an empty stream: the composer says what it is
+        while True:
+            event = next_event()
+            kind = event.__class__
+            if kind is ScalarEvent:
+                if event.anchor is not None or event.tag is not None:
+                    raise _NotPlain
+                value = event.value
+                if event.implicit[0]:  # plain: typed by the resolver
+                    try:
+                        value = seen[value]
+                    except KeyError:
+                        value = resolve(value)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or event.tag is not None or \
+                        len(stack) >= max_depth - 1:
+                    raise _NotPlain
+                stack.append((container, in_mapping, key))
+                in_mapping = kind is MappingStartEvent
+                container = {} if in_mapping else []
+                key = _NO_KEY
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = container
+                container, in_mapping, key = stack.pop()
+            elif kind is DocumentEndEvent:
+                break
+            else:  # an alias
+                raise _NotPlain
+            if container is None:  # the document's root
+                pass
+            elif not in_mapping:
+                container.append(value)
+            elif key is _NO_KEY:
+                if value.__class__ is not str or value in container:
+                    raise _NotPlain
+                key = value
+            else:
+                container[key] = value
+                if value is None:
+                    nulls = True
+                key = _NO_KEY
+        if next_event().__class__ is not StreamEndEvent:
+            raise _NotPlain  # a second document
+    except _NotPlain:
+        raise
+    except Exception:  # noqa: BLE001 - any YAML (or encoding) error: the composer words it
+        raise _NotPlain from None
+    finally:
+        parser.dispose()
+    return value, nulls
+
+
+def parse_yaml_composed(text: str, limits: Limits, null_seen: NullSeen | None = None) -> Any:
+    """Parse YAML by the guarded composer and the constructor (the reference path)."""
     loader = _make_loader(text, limits)
     loader.null_seen = null_seen
     try:
@@ -489,15 +629,26 @@ def load_with_text(path: Path, limits: Limits) -> tuple[str, Any]:
 def line_of(text: str, doc_path: Sequence[str | int], limits: Limits) -> int | None:
     """Find the line of a node given its path into the document (best effort).
 
-    JSON is (nearly) YAML, so one composer serves both. Returns None if it cannot tell.
+    JSON is (nearly) YAML, so one parser serves both. Returns None if it cannot tell. The
+    path is followed through libyaml's events (no node tree: a 100,000-version registry's
+    would take gigabytes); a text with anchors or aliases is walked as its node tree.
     """
-    node, lenient = _compose_lenient(text, limits)
-    if node is None:
+    lenient = _SURROGATE_ESCAPE.search(text) is not None
+    steps = [_ASTRAL.sub("  ", _LONE_SURROGATE.sub(" ", step))  # as the keys then read
+             if lenient and isinstance(step, str) else step for step in doc_path]
+    try:
+        return _line_in_events(node_events(_lenient_text(text) if lenient else text, limits),
+                               steps)
+    except NotComposed:
         return None
+    except NeedsTree:
+        node, _ = _compose_lenient(text, limits)
+        return None if node is None else _line_in_tree(node, steps)
+
+
+def _line_in_tree(node: Node | None, steps: Sequence[str | int]) -> int | None:
     line = None
-    for step in doc_path:
-        if lenient and isinstance(step, str):  # as the keys of the text composed read
-            step = _ASTRAL.sub("  ", _LONE_SURROGATE.sub(" ", step))
+    for step in steps:
         if node is None:
             break
         line = node.start_mark.line + 1
@@ -515,13 +666,121 @@ def line_of(text: str, doc_path: Sequence[str | int], limits: Limits) -> int | N
     return line
 
 
+def _line_in_events(events: Iterator[Any], steps: Sequence[str | int]) -> int | None:
+    """_line_in_tree on the events of the tree; reads them all (the text must compose)."""
+    try:
+        return _walk_to_line(events, steps)
+    finally:
+        for _ in events:
+            pass
+
+
+def _walk_to_line(events: Iterator[Any], steps: Sequence[str | int]) -> int | None:
+    node = next(events, None)
+    if node is None:
+        return None
+    line = None
+    for step in steps:
+        line = node.start_mark.line + 1
+        kind = node.__class__
+        if kind is MappingStartEvent:
+            while True:
+                key = next(events)
+                if key.__class__ is MappingEndEvent:
+                    return line
+                if key.__class__ is ScalarEvent and key.value == step:
+                    break
+                skip_node(events, key)
+                skip_node(events, next(events))
+            line = key.start_mark.line + 1
+            node = next(events)
+        elif kind is SequenceStartEvent and isinstance(step, int):
+            if step < 0:  # counted from the end, as a list index is
+                raise NeedsTree
+            for _ in range(step):
+                item = next(events)
+                if item.__class__ is SequenceEndEvent:
+                    return line
+                skip_node(events, item)
+            node = next(events)
+            if node.__class__ is SequenceEndEvent:
+                return line
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+class NeedsTree(Exception):
+    """An anchor or an alias: only the node tree (compose) can say what the text holds."""
+
+
+class NotComposed(Exception):
+    """compose() would fail on this text (a YAML error, a tag, nesting past the limit)."""
+
+
+def node_events(text: str, limits: Limits) -> Iterator[Any]:
+    """The events of the nodes of a text's one document (none for an empty stream), checked
+    as compose() checks the nodes it builds: raises NotComposed where compose would fail and
+    NeedsTree at an anchor or alias (and without libyaml). Read to the end, the events say
+    what compose's tree would, at a fraction of its time and memory."""
+    if _CParser is None:
+        raise NeedsTree
+    parser = _CParser(text)
+    try:
+        next_event = parser.get_event
+        next_event()  # the stream's start
+        if next_event().__class__ is StreamEndEvent:
+            return
+        depth, max_depth = 0, limits.max_depth
+        while True:
+            event = next_event()
+            kind = event.__class__
+            if kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+            elif kind is DocumentEndEvent:
+                break
+            else:
+                if kind is AliasEvent or event.anchor is not None:
+                    raise NeedsTree
+                if event.tag not in (None, "!") or depth >= max_depth:
+                    raise NotComposed
+                if kind is not ScalarEvent:
+                    depth += 1
+            yield event
+        if next_event().__class__ is not StreamEndEvent:
+            raise NotComposed  # a second document
+    except (yaml.YAMLError, ValueError):
+        raise NotComposed from None
+    finally:
+        parser.dispose()
+
+
+def skip_node(events: Iterator[Any], first: Any) -> None:
+    """Read the rest of the node that starts with event `first`."""
+    if first.__class__ is MappingStartEvent or first.__class__ is SequenceStartEvent:
+        depth = 1
+        for event in events:
+            kind = event.__class__
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+                if not depth:
+                    return
+
+
+def _lenient_text(text: str) -> str:
+    return _SURROGATE_ESCAPE.sub(lambda m: m.group()[:-4] + "0020", text)
+
+
 def _compose_lenient(text: str, limits: Limits) -> tuple[Node | None, bool]:
     """The node tree for locating things (None if there is none), and whether surrogate
     escapes (which libyaml refuses) were first replaced by a space escape of the same
     length, which keeps every mark: a key then reads with a space for each surrogate."""
     lenient = _SURROGATE_ESCAPE.search(text) is not None
     if lenient:
-        text = _SURROGATE_ESCAPE.sub(lambda m: m.group()[:-4] + "0020", text)
+        text = _lenient_text(text)
     try:
         return compose(text, limits), lenient
     except (yaml.YAMLError, DocumentError, RecursionError, ValueError):
