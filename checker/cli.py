@@ -11,13 +11,14 @@ import tempfile
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 from . import __version__
 from .engines import ENGINES, Engine, make_engine
 from .bundle import build_bundle, write_conftest
 from .canonical import compact_json
-from .errors import AlmguardError, DecisionError, UsageError
+from .errors import AlmguardError, UsageError
 from .formats import FORMATS
 from .formats.interface import RenderContext
 from .formats.table import count
@@ -86,6 +87,24 @@ def _report_args(parser: argparse.ArgumentParser) -> None:
                         "$SOURCE_DATE_EPOCH, else now); same inputs and time, same bytes")
 
 
+def _sign_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("signing the PDF (PAdES; needs almguard[evidence])")
+    group.add_argument("--sign-key", type=Path, metavar="KEY",
+                       help="private key (PEM or DER) that signs the PDF, with --sign-cert")
+    group.add_argument("--sign-cert", type=Path, metavar="CERT",
+                       help="the signing certificate (PEM or DER; intermediates may follow "
+                       "it in the file)")
+    group.add_argument("--sign-chain", type=Path, metavar="FILE",
+                       help="intermediate CA certificates to embed (PEM)")
+    group.add_argument("--sign-p12", type=Path, metavar="FILE",
+                       help="key, certificate and chain in one PKCS #12 file instead of "
+                       "--sign-key/--sign-cert")
+    group.add_argument("--tsa-url", metavar="URL",
+                       help="RFC 3161 time-stamp authority: adds a signature time-stamp "
+                       "(PAdES B-T). Passwords of keys and PKCS #12 files: "
+                       "$ALMGUARD_SIGN_PASSWORD")
+
+
 def _engine(args: argparse.Namespace) -> Engine:
     if args.engine != "opa" and (args.opa_url or args.opa_token):
         raise UsageError("--opa-url and --opa-token need --engine opa")
@@ -107,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Evaluate the ALM policies over a registry snapshot. "
                           "Exit 0: no finding at or above --fail-on; 1: findings; 2: not "
                           "evaluated (bad input, bad policy, engine failure).")
-    scan.add_argument("snapshot", help="snapshot file (YAML or JSON), or - for stdin")
+    _snapshot_arg(scan)
     _result_args(scan)
     scan.add_argument("--report", type=Path, metavar="FILE",
                       help="also write the compliance report: FILE.pdf (PDF/A-3b) or "
@@ -121,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "the file is not changed), evaluate, and answer allow or deny with "
                           "every gate that applies. Exit 0 allow, 1 deny, 2 could not "
                           "evaluate (fail closed).")
-    gate.add_argument("snapshot", help="snapshot file (YAML or JSON), or - for stdin")
+    _snapshot_arg(gate)
     gate.add_argument("--model", required=True)
     gate.add_argument("--version", required=True)
     gate.add_argument("--endpoint", required=True)
@@ -136,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--deployment", type=Path, metavar="FILE",
                       help="YAML/JSON with content_safety, monitoring, deployed_by, tags for "
                       "the new deployment (default: inherited from the endpoint)")
+    gate.add_argument("--attest", type=Path, metavar="FILE",
+                      help="also write the decision as an in-toto attestation (DSSE "
+                      "envelope) of the version's artifact digest, signed with --sign-key "
+                      "(needs almguard[evidence]; docs/attestation.md)")
+    gate.add_argument("--sign-key", type=Path, metavar="KEY",
+                      help="PEM private key that signs --attest: Ed25519, ECDSA or RSA "
+                      "(encrypted: password in $ALMGUARD_SIGN_PASSWORD)")
     _result_args(gate)
     _engine_args(gate)
     _policy_args(gate)
@@ -145,11 +171,23 @@ def build_parser() -> argparse.ArgumentParser:
                              "serving versions, their training and evaluation datasets with "
                              "digests, preprocessing and training job. Exit 1 if lineage is "
                              "incomplete.")
-    lineage.add_argument("snapshot")
+    _snapshot_arg(lineage)
     lineage.add_argument("--endpoint", required=True)
     lineage.add_argument("--format", choices=("table", "json"), default="table")
     _engine_args(lineage)
     _policy_args(lineage)
+
+    bom = sub.add_parser("bom", help="CycloneDX 1.6 ML-BOM of what serves the endpoints",
+                         description="Write a CycloneDX 1.6 ML-BOM (AI-BOM) of the model "
+                         "versions serving each endpoint (or one): model cards, training "
+                         "and evaluation datasets with digests, preprocessing and training "
+                         "job as formulation. Facts only, no evaluation. Exit 0 written, 2 "
+                         "error (an unknown endpoint, a bad snapshot).")
+    _snapshot_arg(bom)
+    bom.add_argument("--endpoint", help="only the versions serving this endpoint "
+                     "(default: every endpoint)")
+    bom.add_argument("--output", "-o", type=Path, metavar="FILE",
+                     help="write the BOM here instead of standard output")
 
     report = sub.add_parser("report", help="compliance report for people: PDF/A and HTML",
                             description="Evaluate once and render the result as a report a "
@@ -157,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "production inventory with lineage, model lifecycle, findings "
                             "with remediation, rule catalog. The PDF is PDF/A-3b with the "
                             "JSON result attached. Exit codes as for scan.")
-    report.add_argument("snapshot", help="snapshot file (YAML or JSON), or - for stdin")
+    _snapshot_arg(report)
     report.add_argument("--output", "-o", type=Path, metavar="FILE",
                         help="write the PDF report here")
     report.add_argument("--html", type=Path, metavar="FILE",
@@ -167,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "nist-ai-rmf, iso-42001, sr-11-7, pra-ss1-23, other (default: all)")
     _evaluation_args(report)
     _report_args(report)
+    _sign_args(report)
     _engine_args(report)
     _policy_args(report)
 
@@ -208,7 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
         "absent for the policies to report. Exit 2 on a malformed export; the output is "
         "then not written.")
     azureml.add_argument("--from", dest="from_dir", required=True, type=Path, metavar="DIR",
-                         help="directory of saved `az ml` output")
+                         help="directory of saved `az ml` output (and Foundry agents/, "
+                         "evaluations/)")
+    azureml.add_argument("--allow-unexported-models", action="store_true",
+                         help="leave out, with a warning, the models that `az ml model list` "
+                         "names but whose versions were not exported (default: an error)")
     _import_args(azureml, "the workspace name in the ids")
     mlflow = imp_sub.add_parser(
         "mlflow", help="MLflow tracking server and model registry (needs almguard[mlflow])",
@@ -249,10 +292,62 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Read a token from standard input and print the "
                          "SHA-256 the service config stores.")
 
+    verify = sub.add_parser(
+        "verify", help="verify a signed report or a gate attestation",
+        description="Verify evidence, told apart by content. A signed PDF report: the "
+        "signature is valid and chains to --trust, nothing changed since signing, and the "
+        "attached result document matches the digests the report prints. A gate "
+        "attestation (DSSE envelope): signed by the --trust public key, its subject is "
+        "--artifact-digest, and the gate allowed. Exit 0 valid, 1 invalid (one line saying "
+        "what failed), 2 cannot verify. Needs: pip install 'almguard[evidence]'.")
+    verify.add_argument("file", type=Path, help="report.pdf or attestation.json")
+    verify.add_argument("--trust", action="append", type=Path, default=[], metavar="FILE",
+                        help="report: the CA certificate(s) the signer must chain to (PEM "
+                        "or DER, repeatable); attestation: the signer's public key (PEM)")
+    verify.add_argument("--artifact-digest", metavar="sha256:HEX",
+                        help="attestation: the digest of the artifact about to be deployed")
+
+    comp = sub.add_parser(
+        "compose", help="merge several sources into one snapshot (docs/compose.md)",
+        description="Read a compose config naming sources (file, mlflow, azureml, kserve, "
+        "ledger, openlineage), merge them by resource identity into one snapshot-v1 and "
+        "write it with its provenance (which source said each field). Conflicting values "
+        "are an error unless a prefer: rule settles them. Exit 0 written, 2 bad input "
+        "(nothing is then written).")
+    comp.add_argument("config", type=Path, help="compose config (YAML)")
+    comp.add_argument("--output", "-o", type=Path, metavar="FILE",
+                      help="snapshot file: JSON if it ends in .json, else YAML (default: "
+                      "YAML on standard output); the provenance goes beside it as "
+                      "STEM.provenance.json")
+    comp.add_argument("--provenance", type=Path, metavar="FILE",
+                      help="write the provenance here (default: beside --output)")
+
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     _policy_args(rules)
     return parser
+
+
+def _snapshot_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("snapshot", nargs="?",
+                        help="snapshot file (YAML or JSON), or - for stdin")
+    parser.add_argument("--sources", type=Path, metavar="CONFIG",
+                        help="instead of SNAPSHOT: a compose config whose sources are "
+                        "merged into the snapshot (docs/compose.md)")
+
+
+def _load_snapshot(args: argparse.Namespace) -> LoadedSnapshot:
+    """SNAPSHOT, or the composition of --sources CONFIG (one of the two)."""
+    if (args.snapshot is None) == (args.sources is None):
+        raise UsageError("give a SNAPSHOT or --sources CONFIG (one of them)")
+    if args.sources is not None:
+        from .sources.composed import ComposedSource
+        source = ComposedSource(args.sources)
+        snapshot = source.load()
+        for note in source.notes:
+            print(f"almguard: note: {note}", file=sys.stderr)
+        return snapshot
+    return FileSource(args.snapshot).load()
 
 
 def _import_args(parser: argparse.ArgumentParser, default_name: str) -> None:
@@ -326,17 +421,26 @@ def _policies(args: argparse.Namespace) -> PolicySet:
     return load_policies(args.policies, args.data)
 
 
-# The gate's flags, for the decision's errors about the proposal it was given.
-_PROPOSAL_FLAGS = {"proposal.at": "--at", "proposal.traffic_percent": "--traffic",
-                   "proposal.model": "--model", "proposal.version": "--version",
-                   "proposal.endpoint": "--endpoint", "proposal.environment": "--environment",
-                   "fail_on": "--fail-on"}
+# Flag names live here only. Modules say what is wrong with a value the caller gave and
+# name it by its path: the decision by its input's (proposal.at, fail_on), the library by
+# its parameter's (generated_at, registry_name, ...). This is the flag that gave each.
+_FLAGS = {"proposal.at": "--at", "proposal.traffic_percent": "--traffic",
+          "proposal.model": "--model", "proposal.version": "--version",
+          "proposal.endpoint": "--endpoint", "proposal.environment": "--environment",
+          "fail_on": "--fail-on", "generated_at": "--generated-at",
+          "registry_name": "--registry-name", "tracking_uri": "--tracking-uri",
+          "frameworks": "--frameworks", "opa_url": "--opa-url", "opa_token": "--opa-token"}
 
 
-def _flagged(exc: DecisionError) -> AlmguardError:
-    """A decision error about a command-line value, named by its flag."""
-    flag = _PROPOSAL_FLAGS.get(exc.path or "")
-    return UsageError(f"{flag}: {exc.message}") if flag else exc
+def _flagged(exc: AlmguardError) -> AlmguardError:
+    """An error about a command-line value, named by its flag: ``--at: ...`` for the value
+    itself; an error in a file that the flag would settle ends with ``(--registry-name)``."""
+    flag = _FLAGS.get(exc.path or "")
+    if flag is None:
+        return exc
+    if exc.file is None:
+        return UsageError(f"{flag}: {exc.message}")
+    return AlmguardError(f"{exc.message} ({flag})", file=exc.file, line=exc.line)
 
 
 def _evaluate(args: argparse.Namespace, gate: bool
@@ -345,7 +449,7 @@ def _evaluate(args: argparse.Namespace, gate: bool
     gate) gives the result."""
     progress = Progress(timings=args.timings)
     with progress.step("Loading snapshot", "load"):
-        snapshot = FileSource(args.snapshot).load()
+        snapshot = _load_snapshot(args)
     policies = _policies(args)
     request = Request(fail_on=args.fail_on,
                       waivers=load_waivers(args.waivers) if args.waivers else None)
@@ -359,11 +463,8 @@ def _evaluate(args: argparse.Namespace, gate: bool
             engine.load(policies)
         pipeline = Pipeline(policies, engine, PartCache(args.cache) if args.cache else None)
         with progress.step("Evaluating policies", "evaluate"):
-            try:
-                result = (pipeline.gate(snapshot, proposal, settings, request) if gate
-                          else pipeline.scan(snapshot, request))
-            except DecisionError as exc:
-                raise _flagged(exc) from None
+            result = (pipeline.gate(snapshot, proposal, settings, request) if gate
+                      else pipeline.scan(snapshot, request))
     color, width = _terminal()
     ctx = RenderContext(color=color and args.output is None, width=width, snapshot=snapshot,
                         policies=policies)
@@ -373,7 +474,7 @@ def _evaluate(args: argparse.Namespace, gate: bool
 def _scan_only(args: argparse.Namespace) -> tuple[LoadedSnapshot, PolicySet, ResultDocument]:
     """A plain scan (no waivers, fail on any finding) for the commands that show facts
     beside the findings: lineage."""
-    snapshot = FileSource(args.snapshot).load()
+    snapshot = _load_snapshot(args)
     policies = _policies(args)
     with _engine(args) as engine:
         engine.load(policies)
@@ -405,7 +506,72 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    return _emit(args, *_evaluate(args, gate=True))
+    signer = _attest_signer(args)
+    result, ctx = _evaluate(args, gate=True)
+    if signer is None:
+        return _emit(args, result, ctx)
+    from .evidence.attestation import attest_gate
+    assert ctx.snapshot is not None
+    envelope, subject = attest_gate(result, ctx.snapshot, signer)
+    code = _emit(args, result, ctx)
+    _write(envelope, args.attest)
+    assert result.gate is not None
+    print(f"almguard: wrote {args.attest} (attestation: {result.gate.decision} for "
+          f"{subject})", file=sys.stderr)
+    return code
+
+
+# --- evidence (checker/evidence/ signs and verifies; the CLI checks the flags) ----------
+
+def _attest_signer(args: argparse.Namespace) -> Any:
+    """The key for `gate --attest`, loaded before anything is evaluated."""
+    from .evidence import PASSWORD_ENV, missing
+    if args.attest is None:
+        if args.sign_key is not None:
+            raise UsageError("--sign-key on gate signs --attest FILE: give both")
+        return None
+    if args.sign_key is None:
+        raise UsageError("--attest FILE needs --sign-key KEY (a PEM private key)")
+    try:
+        from .evidence.attestation import load_signer
+    except ImportError as exc:
+        raise missing("--attest", exc) from None
+    return load_signer(args.sign_key, password=os.environ.get(PASSWORD_ENV))
+
+
+def _report_signer(args: argparse.Namespace) -> Any:
+    """The key for a signed report, loaded before anything is evaluated."""
+    from .evidence import PASSWORD_ENV, missing
+    pem = args.sign_key is not None or args.sign_cert is not None
+    if not pem and args.sign_p12 is None:
+        if args.sign_chain is not None or args.tsa_url is not None:
+            raise UsageError("--sign-chain and --tsa-url need --sign-key/--sign-cert or "
+                             "--sign-p12")
+        return None
+    if pem and args.sign_p12 is not None:
+        raise UsageError("sign with --sign-p12 or with --sign-key/--sign-cert, not both")
+    if pem and (args.sign_key is None or args.sign_cert is None):
+        raise UsageError("--sign-key and --sign-cert go together")
+    if args.output is None:
+        raise UsageError("signing needs -o FILE.pdf: the PDF is what is signed")
+    if args.tsa_url is not None and urlsplit(args.tsa_url).scheme not in ("http", "https"):
+        raise UsageError(f"--tsa-url {args.tsa_url!r}: an http:// or https:// URL")
+    try:
+        from .evidence import signing
+    except ImportError as exc:
+        raise missing("signing a report", exc) from None
+    password = os.environ.get(PASSWORD_ENV)
+    if args.sign_p12 is not None:
+        return signing.load_p12(args.sign_p12, args.sign_chain, password=password)
+    return signing.load_pem(args.sign_key, args.sign_cert, args.sign_chain, password=password)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .evidence.verify import verify
+    outcome = verify(args.file, trust=args.trust, artifact_digest=args.artifact_digest)
+    verdict = "valid" if outcome.valid else "invalid"
+    print(f"almguard: {verdict}: {outcome.kind} {args.file}: {outcome.message}")
+    return outcome.exit_code
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
@@ -417,6 +583,17 @@ def cmd_lineage(args: argparse.Namespace) -> int:
             else lineage_table(answer, color=color, width=width))
     _write(text, None)
     return 0 if answer.complete else 1
+
+
+def cmd_bom(args: argparse.Namespace) -> int:
+    from .bom import build_bom
+    snapshot = _load_snapshot(args)
+    bom = build_bom(snapshot, args.endpoint)
+    _write(bom.text, args.output)
+    print(f"almguard: AI-BOM of {count(len(bom.endpoints), 'endpoint')}: "
+          f"{count(bom.model_versions, 'model version')}, {count(bom.datasets, 'dataset')}"
+          + (f"; wrote {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
 
 
 # --- reports (reports/ renders; the CLI only evaluates once and writes the files) -------
@@ -437,7 +614,7 @@ def _generated_at(args: argparse.Namespace) -> datetime:
 
 def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext,
                    generated_at: datetime, *, pdf: Path | None = None,
-                   html: Path | None = None) -> None:
+                   html: Path | None = None, signing: Any = None) -> None:
     """Render the one result document (plus its snapshot) as HTML and/or PDF/A."""
     from reports import build_context, render_html, render_pdf_report
     assert ctx.snapshot is not None and ctx.policies is not None
@@ -451,9 +628,23 @@ def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: Render
         print(f"almguard: wrote {html}", file=sys.stderr)
     if pdf is not None:
         with progress.step("Rendering PDF", "report_pdf"):
-            output = render_pdf_report(context, text, result)
-        _write_bytes(output.data, pdf)
-        print(f"almguard: wrote {pdf} ({output.pages} pages, PDF/A-3b)", file=sys.stderr)
+            output = render_pdf_report(context, text, result, bom=_report_bom(ctx.snapshot))
+        data, signed = output.data, ""
+        if signing is not None:
+            from .evidence.signing import sign_report
+            with progress.step("Signing PDF", "report_sign"):
+                data = sign_report(data, signing, signing_time=generated_at,
+                                   tsa_url=args.tsa_url)
+            signed = f", signed by {signing.subject}"
+        _write_bytes(data, pdf)
+        print(f"almguard: wrote {pdf} ({output.pages} pages, PDF/A-3b{signed})",
+              file=sys.stderr)
+
+
+def _report_bom(snapshot: LoadedSnapshot) -> str:
+    """The AI-BOM the PDF carries beside the result: every endpoint's serving versions."""
+    from .bom import build_bom
+    return build_bom(snapshot).text
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -462,11 +653,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.output is not None and _report_kind(args.output) != "pdf":
         raise UsageError(f"-o {args.output}: -o writes the PDF; use --html FILE for HTML")
     generated_at = _generated_at(args)
+    signing = _report_signer(args)
     result, ctx = _evaluate(args, gate=False)
     s = result.summary
     print(f"almguard: {s.verdict}: {count(s.findings, 'finding')}, {s.waived} waived",
           file=sys.stderr)
-    _write_reports(args, result, ctx, generated_at, pdf=args.output, html=args.html)
+    _write_reports(args, result, ctx, generated_at, pdf=args.output, html=args.html,
+                   signing=signing)
     return result.exit_code
 
 
@@ -500,12 +693,12 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .snapshot import _rfc3339
     from .sources.importing import render
     from .sources.interface import SnapshotSource
+    from .times import check_time
     if args.captured_at is not None:
         try:
-            _rfc3339(args.captured_at)
+            check_time(args.captured_at)
         except ValueError as exc:
             raise UsageError(f"--captured-at {args.captured_at!r}: {exc}") from None
     registry = {"registry_name": args.registry_name, "captured_at": args.captured_at,
@@ -519,11 +712,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         origin = source.origin
     else:
         from .sources.azureml import AzureMLExportSource
-        source = AzureMLExportSource(args.from_dir, **registry)
+        source = AzureMLExportSource(args.from_dir, **registry,
+                                     allow_unexported_models=args.allow_unexported_models)
         origin = str(args.from_dir)
     snapshot = source.load()
     text = render(snapshot, args.output.suffix if args.output else "")
     _write(text, args.output)
+    for warning in getattr(source, "warnings", ()):
+        print(f"almguard: warning: {warning}", file=sys.stderr)
     for note in getattr(source, "notes", ()):
         print(f"almguard: note: {note}", file=sys.stderr)
     doc = snapshot.document
@@ -532,6 +728,29 @@ def cmd_import(args: argparse.Namespace) -> int:
           f"{len(doc['datasets'])} datasets, {len(doc['deployments'])} deployments from "
           f"{origin}" + (f"; wrote {args.output}" if args.output else ""),
           file=sys.stderr)
+    return 0
+
+
+def cmd_compose(args: argparse.Namespace) -> int:
+    import json
+    from .compose import provenance_path
+    from .sources.composed import ComposedSource
+    from .sources.importing import render
+    source = ComposedSource(args.config)
+    snapshot = source.load()
+    for note in source.notes:
+        print(f"almguard: note: {note}", file=sys.stderr)
+    where = args.provenance or (provenance_path(args.output) if args.output else None)
+    _write(render(snapshot, args.output.suffix if args.output else ""), args.output)
+    if where is not None:
+        _write(json.dumps(source.provenance, indent=2, ensure_ascii=False) + "\n", where)
+    doc = snapshot.document
+    versions = sum(len(m.get("versions", ())) for m in doc["models"])
+    print(f"almguard: composed {len(doc['models'])} models ({versions} versions), "
+          f"{len(doc['datasets'])} datasets, {len(doc['deployments'])} deployments from "
+          f"{len(source.provenance['sources']) if source.provenance else 0} sources "
+          f"({snapshot.digest})" + (f"; wrote {args.output}" if args.output else "")
+          + (f" and {where}" if where else ""), file=sys.stderr)
     return 0
 
 
@@ -564,7 +783,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"scan": cmd_scan, "gate": cmd_gate, "lineage": cmd_lineage, "rules": cmd_rules,
             "generate": cmd_generate, "bundle": cmd_bundle, "report": cmd_report,
-            "import": cmd_import, "serve": cmd_serve, "token": cmd_token}
+            "import": cmd_import, "serve": cmd_serve, "token": cmd_token, "bom": cmd_bom,
+            "verify": cmd_verify, "compose": cmd_compose}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -572,7 +792,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except AlmguardError as exc:
-        print(f"almguard: error: {exc}", file=sys.stderr)
+        print(f"almguard: error: {_flagged(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("almguard: interrupted", file=sys.stderr)
