@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from checker import documents
 from checker.documents import Limits
 from checker.errors import SnapshotError
-from checker.snapshot import parse_time, time_ns
+from checker.times import parse_time, time_ns
 from checker.sources.file import FileSource, load_snapshot_text
 from conftest import MINIMAL
 
