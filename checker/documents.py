@@ -44,7 +44,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from .canonical import gc_paused
-from .errors import AlmguardError
+from .errors import DocumentError
 
 
 @dataclass(frozen=True)
@@ -54,19 +54,6 @@ class Limits:
     max_bytes: int = 768 * 1024 * 1024
     max_depth: int = 64
     max_alias_nodes: int = 100_000
-
-
-class DocumentError(AlmguardError):
-    """A document could not be parsed; subclasses of AlmguardError re-raise it with their type.
-
-    A path into the document, when known, leads the message ("registry.name: ..."), so that
-    callers re-raising with ``exc.message`` and ``exc.line`` keep it; ``doc_path`` has it too.
-    """
-
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 path: str | None = None) -> None:
-        super().__init__(f"{path}: {message}" if path else message, file=file, line=line)
-        self.doc_path = path
 
 
 def format_path(loc: Sequence[str | int]) -> str:

@@ -33,6 +33,7 @@ from ..errors import UsageError
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
 from . import PASSWORD_ENV, CannotVerify
+from ..ids import model_version_id
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://almguard.dev/attestation/gate/v1"
@@ -92,7 +93,7 @@ def subject_of(snapshot: LoadedSnapshot, model: str, version: str) -> dict[str, 
                                  f"artifact digest ({where}): there is no artifact to "
                                  "attest", file=snapshot.origin)
             algorithm, value = parse_digest(artifact["digest"], f"--attest: {where}")
-            subject: dict[str, Any] = {"name": f"{model}@{version}",
+            subject: dict[str, Any] = {"name": model_version_id(model, version),
                                        "digest": {algorithm: value}}
             if artifact.get("uri"):
                 subject["uri"] = artifact["uri"]

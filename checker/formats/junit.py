@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 
 from ..metadata import CATEGORIES
 from ..results import Finding, ResultDocument
-from ..scan import resources
+from ..ids import resources
 from .interface import Formatter, RenderContext
 
 

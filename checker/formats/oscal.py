@@ -38,6 +38,7 @@ from ..metadata import RuleMeta
 from ..results import RESOURCE_KINDS, Finding, ResultDocument
 from ..times import parse_time
 from .interface import Formatter, RenderContext
+from ..ids import model_version_id
 
 # What the document declares. It uses only what OSCAL 1.1.x has; the tests parse it with
 # compliance-trestle 5.2's models, which are OSCAL 1.2.1 (1.x minors are backward compatible).
@@ -276,7 +277,7 @@ def assessment_results(result: ResultDocument, ctx: RenderContext) -> dict[str, 
     gate = result.gate
     if gate is not None:
         p = gate.proposal
-        title = (f"almguard gate: {p.model}@{p.version} to {p.endpoint} at "
+        title = (f"almguard gate: {model_version_id(p.model, p.version)} to {p.endpoint} at "
                  f"{p.traffic_percent:g} % ({gate.decision})")
     else:
         title = f"almguard scan of {snap.registry} captured at {snap.captured_at}"

@@ -18,6 +18,7 @@ from rich.text import Text
 from ..metadata import SEVERITIES
 from ..results import ResultDocument
 from .interface import Formatter, RenderContext
+from ..ids import model_version_id
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow",
                   "low": "cyan"}
@@ -89,8 +90,9 @@ class TableFormat(Formatter):
         p = gate.proposal
         buffer = StringIO()
         out = console_for(buffer, color=color, width=width)
+        version = model_version_id(p.model, p.version)
         out.print(Text.assemble(("almguard gate", "bold"),
-                                f"  {p.model}@{p.version} -> {p.endpoint} ({p.environment}, "
+                                f"  {version} -> {p.endpoint} ({p.environment}, "
                                 f"{p.traffic_percent:g}% of traffic) at {p.at}"))
         current = None
         for check in gate.checklist:
