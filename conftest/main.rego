@@ -8,6 +8,7 @@
 #   error, never a pass. Nothing is decided here: it only restates the decision.
 #   Use: conftest test snapshot.json --policy DIR --data DIR, with DIR written by
 #   `almguard bundle build --conftest DIR`.
+# entrypoint: true
 package main
 
 import rego.v1

@@ -6,6 +6,7 @@
 #   OPA serving the bundle answers it the same way. Its input is a snapshot-v1 document, or
 #   a decision request (see docs/decision.md). A document that is not snapshot-v1 gives
 #   errors, no findings and the verdict "error", never a pass.
+# entrypoint: true
 package almguard.decision
 
 import rego.v1
@@ -23,7 +24,9 @@ findings := data.almguard.lib.decision.findings
 summary := data.almguard.lib.decision.summary
 
 # Allowed: the verdict is "pass". Anything else, an error included, is not.
-allow := data.almguard.lib.decision.verdict == "pass"
+default allow := false
+
+allow if data.almguard.lib.decision.verdict == "pass"
 
 # The waivers given: how many findings they waive, which are expired or pending, and
 # which waivers in force match nothing.

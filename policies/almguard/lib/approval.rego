@@ -18,7 +18,7 @@ approved_for(version, stage) if {
 }
 
 # When a model version was approved for one stage (nanoseconds; undated approvals left out).
-approval_times(version, stage) := {data.almguard.lib.time.ns(approval.approved_at) |
+times(version, stage) := {data.almguard.lib.time.ns(approval.approved_at) |
 	some approval in object.get(version, "approvals", [])
 	approval.stage == stage
 	has_time(approval, "approved_at")

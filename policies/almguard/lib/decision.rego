@@ -16,7 +16,10 @@ import rego.v1
 
 severities := ["critical", "high", "medium", "low"]
 
-categories := ["registry", "lineage", "evaluation", "safety", "approval", "rollout", "monitoring", "retention", "retirement"]
+categories := [
+	"registry", "lineage", "evaluation", "safety", "approval", "rollout", "monitoring",
+	"retention", "retirement",
+]
 
 _rank := {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -39,7 +42,10 @@ _request_fields := {
 # holding at least the proposal's model and the deployments on its endpoint (no rule is
 # evaluated): the resources it is about, and an error unless the snapshot is the what-if
 # (the proposed deployment in place, as almguard gate applies it).
-relevance := {"relevant": relevant(input.snapshot, input.proposal), "errors": _unapplied(input.snapshot, input.proposal)}
+relevance := {
+	"relevant": relevant(input.snapshot, input.proposal),
+	"errors": _unapplied(input.snapshot, input.proposal),
+}
 
 # One partition's evaluation, for form (3): the findings of input.snapshot and the
 # resources a proposal is about.
@@ -49,6 +55,9 @@ part := object.union(result, {
 }) if {
 	form == "request"
 	snapshot := input.snapshot
+
+	# The rules judge a snapshot as their input; a request carries it as input.snapshot.
+	# regal ignore:with-outside-test-context
 	result := data.almguard.lib.findings.result with input as snapshot
 }
 
@@ -66,7 +75,10 @@ _unapplied(snapshot, proposal) := [] if {
 	d.version == proposal.version
 	d.traffic_percent == proposal.traffic_percent
 	d.environment == proposal.environment
-} else := [{"path": "snapshot", "message": "the snapshot does not hold the proposed deployment: a gate judges the registry with the proposal applied (see docs/decision.md; almguard gate applies it)"}] if {
+} else := [{
+	"path": "snapshot",
+	"message": "the snapshot does not hold the proposed deployment: a gate judges the registry with the proposal applied (see docs/decision.md; almguard gate applies it)",
+}] if {
 	proposal != null
 }
 
@@ -143,7 +155,7 @@ _request_errors contains {"path": "waivers", "message": "must be a list of waive
 }
 
 _request_errors contains error if {
-	some error in data.almguard.lib.waivers.errors(waivers, registry)
+	some error in data.almguard.lib.waivers.errors(waivers)
 }
 
 _request_errors contains error if {
@@ -203,7 +215,9 @@ _joined contains finding if {
 
 _with_waiver(base, null) := base
 
-_with_waiver(base, index) := object.union(base, {"waiver": data.almguard.lib.waivers.shown(waivers[index])}) if index != null
+_with_waiver(base, index) := object.union(base, {"waiver": data.almguard.lib.waivers.shown(waivers[index])}) if {
+	index != null
+}
 
 # Each finding says whether it blocks: in a scan, whether it fails the verdict (unwaived,
 # at or above fail_on); in a gate, whether it blocks the proposal (and is about it).
@@ -263,7 +277,9 @@ resources_checked := _resource_count if {
 	ok
 } else := 0
 
-_resource_count := sum([count(_checked(kind)) | some kind in ["model", "model_version", "dataset", "deployment", "endpoint"]]) + sum(_precounted)
+_resource_count := sum([count(_checked(kind)) | some kind in _kinds]) + sum(_precounted)
+
+_kinds := ["model", "model_version", "dataset", "deployment", "endpoint"]
 
 # Resources a part gives as counts only ("resource_counts"), disjoint from every listed id:
 # a gate on a stored registry sends the unchanged rest of the registry that way.
@@ -300,13 +316,6 @@ relevant(_, proposal) := [] if {
 	not _named(proposal)
 }
 
-_named(proposal) if {
-	is_object(proposal)
-	is_string(proposal.model)
-	is_string(proposal.version)
-	is_string(proposal.endpoint)
-}
-
 relevant(snapshot, proposal) := sort(ids | datasets) if {
 	is_object(proposal)
 	is_string(proposal.model)
@@ -327,6 +336,13 @@ relevant(snapshot, proposal) := sort(ids | datasets) if {
 		version.version == proposal.version
 		some id in data.almguard.lib.snapshot.version_dataset_refs(version)
 	}
+}
+
+_named(proposal) if {
+	is_object(proposal)
+	is_string(proposal.model)
+	is_string(proposal.version)
+	is_string(proposal.endpoint)
 }
 
 gate := {

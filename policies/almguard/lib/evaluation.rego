@@ -19,7 +19,7 @@ _required_metrics := data.almguard.config.evaluation.required_metrics
 has_time(obj, key) if is_string(object.get(obj, key, null))
 
 # The recorded evaluations of one metric of a model version.
-evaluations_of(version, metric) := [evaluation |
+of_metric(version, metric) := [evaluation |
 	some evaluation in object.get(version, "evaluations", [])
 	evaluation.metric == metric
 ]
@@ -59,16 +59,16 @@ higher_is_better(evaluation, requirement) := evaluation.higher_is_better if {
 # A result meets its bar at equality.
 meets_threshold(evaluation, requirement) if {
 	higher := higher_is_better(evaluation, requirement)
-	bar := threshold(evaluation, requirement)
-	_meets(evaluation.value, bar, higher)
+	limit := threshold(evaluation, requirement)
+	_meets(evaluation.value, limit, higher)
 }
 
-_meets(value, bar, higher) if {
+_meets(value, limit, higher) if {
 	higher == true
-	value >= bar
+	value >= limit
 }
 
-_meets(value, bar, higher) if {
+_meets(value, limit, higher) if {
 	higher == false
-	value <= bar
+	value <= limit
 }

@@ -13,11 +13,11 @@ package almguard.lib.findings
 
 import rego.v1
 
-result := {"errors": errors, "findings": findings, "resources": resources}
+result := {"errors": errors, "findings": reported, "resources": resources}
 
 errors := data.almguard.lib.schema.ordered(data.almguard.lib.schema.errors | _policy_errors)
 
-findings := [] if {
+reported := [] if {
 	count(data.almguard.lib.schema.errors) > 0
 } else := _sorted_findings
 
@@ -40,7 +40,10 @@ _policy_errors contains error if {
 	not _well_formed(raw)
 	error := {
 		"path": "",
-		"message": sprintf("rule %s produced a malformed finding %v: expected {\"resource\": {\"kind\": ..., \"id\": ...}, \"message\": ...}", [rule_id, raw]),
+		"message": sprintf(
+			"rule %s produced a malformed finding %v: expected {\"resource\": {\"kind\": ..., \"id\": ...}, \"message\": ...}",
+			[rule_id, raw],
+		),
 	}
 }
 

@@ -24,13 +24,13 @@ missing_training_lineage_ids contains id if {
 
 # Versions that must have training-data lineage: they serve traffic, or they are at a stage
 # that requires lineage (lineage.required_stages).
-lineage_required_ids contains id if {
+required_ids contains id if {
 	versions := snapshot.versions_by_id
 	some id in snapshot.deployed_version_ids
 	versions[id]
 }
 
-lineage_required_ids contains id if {
+required_ids contains id if {
 	some stage in data.almguard.config.lineage.required_stages
 	some id in snapshot.versions_at_stage[stage]
 }
@@ -47,7 +47,7 @@ no_lineage(version) if {
 # training-job and base-model ones.
 silenced_ids contains id if {
 	some id in missing_training_lineage_ids
-	id in lineage_required_ids
+	id in required_ids
 	no_lineage(snapshot.versions_by_id[id].version)
 }
 
@@ -70,10 +70,9 @@ production_ids contains id if {
 provenance_required_ids contains id if {
 	exempt := data.almguard.config.lineage.provenance_exempt_types
 	versions := snapshot.versions_by_id
-	silenced := silenced_ids
 	some id in production_ids
 	not object.get(versions[id].model, "type", "") in exempt
-	not id in silenced
+	not id in silenced_ids
 }
 
 # A code reference pinned to a commit SHA or a digest (config lineage.pinned_code_ref_pattern).
@@ -91,9 +90,11 @@ pinned_code_ref(code_ref) if {
 	regex.match(data.almguard.config.lineage.pinned_code_ref_pattern, code_ref)
 }
 
-_shipped_pin_pattern if data.almguard.config.lineage.pinned_code_ref_pattern == "^(.*[@:/#])?([0-9a-f]{40}|[0-9a-f]{64}|sha256:[0-9a-f]{64})$"
+_shipped_pin_pattern if data.almguard.config.lineage.pinned_code_ref_pattern == _shipped_pin
 
-_pin_prefix(prefix) if prefix == ""
+_shipped_pin := "^(.*[@:/#])?([0-9a-f]{40}|[0-9a-f]{64}|sha256:[0-9a-f]{64})$"
+
+_pin_prefix("") := true
 
 _pin_prefix(prefix) if {
 	not contains(prefix, "\n")

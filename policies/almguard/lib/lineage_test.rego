@@ -33,12 +33,14 @@ _code_refs := [
 test_shipped_pin_pattern_string_test_agrees_with_the_pattern if {
 	pattern := data.almguard.config.lineage.pinned_code_ref_pattern
 	pattern == "^(.*[@:/#])?([0-9a-f]{40}|[0-9a-f]{64}|sha256:[0-9a-f]{64})$"
-	{ref | some ref in _code_refs; data.almguard.lib.lineage.pinned_code_ref(ref)} == {ref | some ref in _code_refs; regex.match(pattern, ref)}
+	pinned := {ref | some ref in _code_refs; data.almguard.lib.lineage.pinned_code_ref(ref)}
+	pinned == {ref | some ref in _code_refs; regex.match(pattern, ref)}
 	count({ref | some ref in _code_refs; data.almguard.lib.lineage.pinned_code_ref(ref)}) == 11
 }
 
 test_other_pin_pattern_is_matched_as_a_regular_expression if {
 	pattern := "^[0-9a-f]{40}$"
-	accepted := {ref | some ref in _code_refs; data.almguard.lib.lineage.pinned_code_ref(ref)} with data.almguard.config.lineage.pinned_code_ref_pattern as pattern
+	accepted := {ref | some ref in _code_refs; data.almguard.lib.lineage.pinned_code_ref(ref)}
+		with data.almguard.config.lineage.pinned_code_ref_pattern as pattern
 	accepted == {ref | some ref in _code_refs; regex.match(pattern, ref)}
 }

@@ -24,6 +24,14 @@ errors contains error if {
 	some error in _errors
 }
 
+# The gate categories come from policy data: an unknown category (a typo) or an empty list
+# would let a gate ignore findings, so a gate is not decided with them.
+errors contains {"path": "almguard.config.gate.gates", "message": message} if {
+	_proposal != null
+	not _gates_ok
+	message := "policy data must list gate categories, each one of registry, lineage, evaluation, safety, approval, rollout, monitoring, retention, retirement, with a title"
+}
+
 _errors contains {"path": concat(".", ["proposal", key]), "message": "unknown field"} if {
 	some key, _ in _proposal
 	not key in _fields
@@ -36,8 +44,8 @@ _errors contains {"path": concat(".", ["proposal", key]), "message": "required f
 
 _errors contains {"path": concat(".", ["proposal", key]), "message": "must be a non-empty string"} if {
 	some key in ["model", "version", "endpoint"]
-	value := object.get(_proposal, key, "")
 	key in object.keys(_proposal)
+	value := object.get(_proposal, key, "")
 	not _text(value)
 }
 
@@ -51,7 +59,7 @@ _errors contains {"path": "proposal.traffic_percent", "message": "must be a numb
 	not _share(_proposal.traffic_percent)
 }
 
-_errors contains {"path": "proposal.at", "message": "must be an RFC 3339 time with a zone, such as 2026-11-20T08:00:00Z"} if {
+_errors contains {"path": "proposal.at", "message": _not_a_time} if {
 	"at" in object.keys(_proposal)
 	not data.almguard.lib.time.valid(_proposal.at)
 }
@@ -62,8 +70,13 @@ _errors contains {"path": "proposal.at", "message": message} if {
 	captured := data.almguard.lib.decision.registry.captured_at
 	skew := data.almguard.config.gate.max_clock_skew_seconds
 	data.almguard.lib.time.ns(_proposal.at) > data.almguard.lib.time.ns(captured) + (skew * 1000000000)
-	message := sprintf("%s is after the snapshot's capture (%s) by more than %v s: evidence ends at the capture; gate on a fresh snapshot (policy data almguard.config.gate.max_clock_skew_seconds)", [_proposal.at, captured, skew])
+	message := sprintf(
+		"%s is after the snapshot's capture (%s) by more than %v s: evidence ends at the capture; gate on a fresh snapshot (policy data almguard.config.gate.max_clock_skew_seconds)",
+		[_proposal.at, captured, skew],
+	)
 }
+
+_not_a_time := "must be an RFC 3339 time with a zone, such as 2026-11-20T08:00:00Z"
 
 _text(value) if {
 	is_string(value)
@@ -74,14 +87,6 @@ _share(value) if {
 	is_number(value)
 	value > 0
 	value <= 100
-}
-
-# The gate categories come from policy data: an unknown category (a typo) or an empty list
-# would let a gate ignore findings, so a gate is not decided with them.
-errors contains {"path": "almguard.config.gate.gates", "message": message} if {
-	_proposal != null
-	not _gates_ok
-	message := "policy data must list gate categories, each one of registry, lineage, evaluation, safety, approval, rollout, monitoring, retention, retirement, with a title"
 }
 
 _gates_ok if {

@@ -27,13 +27,15 @@ _digests := [
 test_shipped_digest_pattern_string_test_agrees_with_the_pattern if {
 	pattern := data.almguard.config.registry.digest_pattern
 	pattern == "^sha256:[0-9a-f]{64}$"
-	{digest | some digest in _digests; data.almguard.lib.registry.valid_digest(digest)} == {digest | some digest in _digests; regex.match(pattern, digest)}
+	valid := {digest | some digest in _digests; data.almguard.lib.registry.valid_digest(digest)}
+	valid == {digest | some digest in _digests; regex.match(pattern, digest)}
 	count({digest | some digest in _digests; data.almguard.lib.registry.valid_digest(digest)}) == 1
 }
 
 test_other_digest_pattern_is_matched_as_a_regular_expression if {
 	pattern := "^(sha256|sha512):[0-9a-f]+$"
-	accepted := {digest | some digest in _digests; data.almguard.lib.registry.valid_digest(digest)} with data.almguard.config.registry.digest_pattern as pattern
+	accepted := {digest | some digest in _digests; data.almguard.lib.registry.valid_digest(digest)}
+		with data.almguard.config.registry.digest_pattern as pattern
 	accepted == {digest | some digest in _digests; regex.match(pattern, digest)}
 }
 
@@ -45,12 +47,14 @@ _names := [
 test_shipped_name_pattern_string_test_agrees_with_the_pattern if {
 	pattern := data.almguard.config.registry.name_pattern
 	pattern == "^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
-	{name | some name in _names; data.almguard.lib.registry.conventional_name(name)} == {name | some name in _names; regex.match(pattern, name)}
+	conventional := {name | some name in _names; data.almguard.lib.registry.conventional_name(name)}
+	conventional == {name | some name in _names; regex.match(pattern, name)}
 	count({name | some name in _names; data.almguard.lib.registry.conventional_name(name)}) == 6
 }
 
 test_other_name_pattern_is_matched_as_a_regular_expression if {
 	pattern := "^[A-Za-z_ ]+$"
-	accepted := {name | some name in _names; data.almguard.lib.registry.conventional_name(name)} with data.almguard.config.registry.name_pattern as pattern
+	accepted := {name | some name in _names; data.almguard.lib.registry.conventional_name(name)}
+		with data.almguard.config.registry.name_pattern as pattern
 	accepted == {name | some name in _names; regex.match(pattern, name)}
 }

@@ -42,7 +42,10 @@ _object := "object"
 _specs := {
 	"document": {
 		"children": {"registry": "registry", "datasets": "dataset", "models": "model", "deployments": "deployment"},
-		"fields": {"schema_version": "schema_version", "registry": _object, "datasets": _list, "models": _list, "deployments": _list},
+		"fields": {
+			"schema_version": "schema_version", "registry": _object, "datasets": _list, "models": _list,
+			"deployments": _list,
+		},
 		"required": {"schema_version", "registry"},
 	},
 	"registry": {
@@ -72,7 +75,11 @@ _specs := {
 		"required": {"name"},
 	},
 	"version": {
-		"children": {"artifact": "artifact", "config_artifacts": "config_artifact", "lineage": "lineage", "evaluations": "evaluation", "safety_evaluations": "safety_evaluation", "bias_assessments": "bias_assessment", "approvals": "approval", "retirement": "retirement"},
+		"children": {
+			"artifact": "artifact", "config_artifacts": "config_artifact", "lineage": "lineage",
+			"evaluations": "evaluation", "safety_evaluations": "safety_evaluation",
+			"bias_assessments": "bias_assessment", "approvals": "approval", "retirement": "retirement",
+		},
 		"fields": {
 			"version": _string, "stage": "stage", "created_at": _time, "created_by": _string,
 			"artifact": _object, "config_artifacts": _list, "lineage": _object, "evaluations": _list,
@@ -84,7 +91,10 @@ _specs := {
 	"artifact": {"fields": {"uri": _string, "digest": _string}, "required": set()},
 	"config_artifact": {"fields": {"kind": "config_kind", "uri": _string, "digest": _string}, "required": {"kind"}},
 	"lineage": {
-		"children": {"training_data": "ref", "evaluation_data": "ref", "preprocessing": "step", "training_job": "training_job", "base_model": "base_model"},
+		"children": {
+			"training_data": "ref", "evaluation_data": "ref", "preprocessing": "step",
+			"training_job": "training_job", "base_model": "base_model",
+		},
 		"fields": {
 			"training_data": _list, "evaluation_data": _list, "preprocessing": _list,
 			"training_job": _object, "base_model": _object,
@@ -106,8 +116,14 @@ _specs := {
 		"fields": {"suite": _string, "passed": _bool, "evaluated_at": _time, "report_uri": _string},
 		"required": {"suite", "passed"},
 	},
-	"bias_assessment": {"fields": {"method": _string, "passed": _bool, "evaluated_at": _time}, "required": {"method", "passed"}},
-	"approval": {"fields": {"stage": "stage", "approved_by": _string, "approved_at": _time}, "required": {"stage", "approved_by", "approved_at"}},
+	"bias_assessment": {
+		"fields": {"method": _string, "passed": _bool, "evaluated_at": _time},
+		"required": {"method", "passed"},
+	},
+	"approval": {
+		"fields": {"stage": "stage", "approved_by": _string, "approved_at": _time},
+		"required": {"stage", "approved_by", "approved_at"},
+	},
 	"retirement": {
 		"children": {"data_deletion_certificates": "data_deletion_certificate"},
 		"fields": {
@@ -116,7 +132,11 @@ _specs := {
 		},
 		"required": {"retired_at"},
 	},
-	"data_deletion_certificate": {"children": {"datasets": "ref"}, "fields": {"id": _string, "issued_at": _time, "datasets": _list}, "required": {"id"}},
+	"data_deletion_certificate": {
+		"children": {"datasets": "ref"},
+		"fields": {"id": _string, "issued_at": _time, "datasets": _list},
+		"required": {"id"},
+	},
 	"deployment": {
 		"children": {"content_safety": "content_safety", "monitoring": "monitoring", "rollout": "rollout_step"},
 		"fields": {
@@ -218,11 +238,11 @@ _describe(kind) := concat(" ", ["one of", concat(", ", sort(_enums[kind]))]) if 
 # still refused (fail closed) with a general error.
 errors := set() if {
 	_matches_schema
-	count(_duplicates) == 0
+	count(data.almguard.lib.duplicates.errors) == 0
 } else := _found
 
-_found := _detailed | _duplicates if {
-	count(_detailed | _duplicates) > 0
+_found := _detailed | data.almguard.lib.duplicates.errors if {
+	count(_detailed | data.almguard.lib.duplicates.errors) > 0
 } else := {{"path": "", "message": "does not match the snapshot-v1 schema"}}
 
 _matches_schema if json.match_schema(input, document_schema)[0] == true
@@ -337,7 +357,10 @@ _list_errors(obj, key, spec, path) := {e |
 
 _detailed contains error if {
 	not is_object(input)
-	error := {"path": "", "message": "a snapshot is a mapping with schema_version, registry, datasets, models and deployments"}
+	error := {
+		"path": "",
+		"message": "a snapshot is a mapping with schema_version, registry, datasets, models and deployments",
+	}
 }
 
 _detailed contains error if {
@@ -379,25 +402,30 @@ _child_spec_errors(obj, key, spec, path) := shape_errors(value, spec, _join(path
 
 _version_errors(version, path) := shape_errors(version, "version", path) if {
 	not is_object(version)
-} else := errors if {
+} else := _version_field_errors(version, path) | _version_entry_errors(version, path)
+
+# A version's own fields, its artifact, lineage and retirement objects and its lists.
+_version_field_errors(version, path) := ({e |
+	some e in shape_errors(version, "version", path)
+} | {e |
+	some key in ["artifact", "lineage", "retirement"]
+	some e in _child_errors(version, key, path)
+}) | {e |
+	some [key, spec] in [
+		["config_artifacts", "config_artifact"], ["evaluations", "evaluation"],
+		["safety_evaluations", "safety_evaluation"], ["bias_assessments", "bias_assessment"],
+		["approvals", "approval"],
+	]
+	some e in _list_errors(version, key, spec, path)
+}
+
+# The entries inside a version's lineage, evaluations and retirement.
+_version_entry_errors(version, path) := errors if {
 	lineage := object.get(version, "lineage", {})
 	lineage_path := _join(path, "lineage")
 	retirement := object.get(version, "retirement", {})
 	retirement_path := _join(path, "retirement")
-	nested := ({e |
-		some e in shape_errors(version, "version", path)
-	} | {e |
-		some key in ["artifact", "lineage", "retirement"]
-		some e in _child_errors(version, key, path)
-	}) | {e |
-		some [key, spec] in [
-			["config_artifacts", "config_artifact"], ["evaluations", "evaluation"],
-			["safety_evaluations", "safety_evaluation"], ["bias_assessments", "bias_assessment"],
-			["approvals", "approval"],
-		]
-		some e in _list_errors(version, key, spec, path)
-	}
-	deeper := (({e |
+	errors := (({e |
 		is_object(lineage)
 		some [key, spec] in [["training_data", "ref"], ["evaluation_data", "ref"], ["preprocessing", "step"]]
 		some e in _list_errors(lineage, key, spec, lineage_path)
@@ -412,79 +440,17 @@ _version_errors(version, path) := shape_errors(version, "version", path) if {
 		is_object(retirement)
 		some i, certificate in _items(retirement, "data_deletion_certificates")
 		certificate_path := _index(_join(retirement_path, "data_deletion_certificates"), i)
-		some e in (shape_errors(certificate, "data_deletion_certificate", certificate_path) | _list_errors(certificate, "datasets", "ref", certificate_path))
+		some e in _certificate_errors(certificate, certificate_path)
 	}
-	errors := nested | deeper
 }
 
-_deployment_errors(deployment, path) := ((shape_errors(deployment, "deployment", path) | _child_errors(deployment, "content_safety", path)) | _child_errors(deployment, "monitoring", path)) | _list_errors(deployment, "rollout", "rollout_step", path)
-
-# Two entries with one id make the snapshot ambiguous (and the rules' indexes conflict).
-# Linear: ids are counted against their distinct set, and only a kind that repeats one is
-# searched for the first repeated id and the position of its second entry.
-_duplicates contains error if {
-	some kind, ids in _ids
-	count(ids) != count({id | some id in ids})
-	sorted := sort(ids)
-	repeats := [id | some k, id in sorted; k > 0; sorted[k - 1] == id]
-	id := repeats[0]
-	paths := [path | some [x, path] in _keyed[kind]; x == id]
-	error := {"path": paths[1], "message": sprintf("duplicate %s '%s': each must appear once", [kind, id])}
+_certificate_errors(certificate, path) := errors if {
+	own := shape_errors(certificate, "data_deletion_certificate", path)
+	errors := own | _list_errors(certificate, "datasets", "ref", path)
 }
 
-_ids := {kind: _ids_of(entries) | some kind, entries in _cheap_keyed}
-
-_ids_of(entries) := [id | some [id, _] in entries]
-
-# [id, index] of every identified entry whose id fields are strings (others are type
-# errors); the paths are spelled out only when an id repeats.
-_cheap_keyed := {
-	"dataset version": [[concat("@", [d.name, d.version]), i] |
-		some i, d in _items(input, "datasets")
-		_strings(d, ["name", "version"])
-	],
-	"model": [[m.name, i] |
-		some i, m in _items(input, "models")
-		_strings(m, ["name"])
-	],
-	"model version": [[concat("@", [m.name, v.version]), [i, j]] |
-		some i, m in _items(input, "models")
-		_strings(m, ["name"])
-		some j, v in _items(m, "versions")
-		_strings(v, ["version"])
-	],
-	"deployment": [[concat("", [d.endpoint, "/", d.model, "@", d.version]), i] |
-		some i, d in _items(input, "deployments")
-		_strings(d, ["endpoint", "model", "version"])
-	],
-}
-
-_keyed[kind] := _with_paths(kind, entries) if some kind, entries in _cheap_keyed
-
-_with_paths(kind, entries) := [[id, _path(kind, at)] | some [id, at] in entries]
-
-_path("dataset version", i) := _index("datasets", i)
-
-_path("model", i) := _index("models", i)
-
-_path("model version", [i, j]) := sprintf("models[%d].versions[%d]", [i, j])
-
-_path("deployment", i) := _index("deployments", i)
-
-_strings(obj, [key]) if {
-	is_object(obj)
-	is_string(obj[key])
-}
-
-_strings(obj, [first, second]) if {
-	is_object(obj)
-	is_string(obj[first])
-	is_string(obj[second])
-}
-
-_strings(obj, [first, second, third]) if {
-	is_object(obj)
-	is_string(obj[first])
-	is_string(obj[second])
-	is_string(obj[third])
+_deployment_errors(deployment, path) := errors if {
+	own := shape_errors(deployment, "deployment", path)
+	settings := _child_errors(deployment, "content_safety", path) | _child_errors(deployment, "monitoring", path)
+	errors := (own | settings) | _list_errors(deployment, "rollout", "rollout_step", path)
 }

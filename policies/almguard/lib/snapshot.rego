@@ -120,7 +120,10 @@ effective_tier(model) := object.get(model, "risk_tier", "high")
 # have. Written to follow "which ... requires" and "required for ...".
 tier_phrase(model) := sprintf("risk tier '%s'", [model.risk_tier]) if {
 	is_string(object.get(model, "risk_tier", null))
-} else := sprintf("its tier (held to tier %s: no risk tier recorded)", [data.almguard.lib.snapshot.effective_tier(model)])
+} else := sprintf(
+	"its tier (held to tier %s: no risk tier recorded)",
+	[data.almguard.lib.snapshot.effective_tier(model)],
+)
 
 # The ids (name@version) of every dataset a model version references: its training and
 # evaluation data, the datasets of its evaluations and of its data deletion certificates.

@@ -25,9 +25,9 @@ test_forever_dates_are_ordered_after_everything if {
 
 test_civil_calendar_matches_the_builtin_at_the_range_edges if {
 	# 2261 is inside the builtin's range: computed by both paths it must agree
-	data.almguard.lib.time._civil_ns("2261-12-31T23:59:59.999999999Z") == data.almguard.lib.time.ns("2261-12-31T23:59:59.999999999Z")
-	data.almguard.lib.time._civil_ns("1678-01-01T00:00:00+23:59") == data.almguard.lib.time.ns("1678-01-01T00:00:00+23:59")
-	data.almguard.lib.time._civil_ns("2000-02-29T12:00:00.5-05:30") == data.almguard.lib.time.ns("2000-02-29T12:00:00.5-05:30")
+	every t in ["2261-12-31T23:59:59.999999999Z", "1678-01-01T00:00:00+23:59", "2000-02-29T12:00:00.5-05:30"] {
+		data.almguard.lib.time._civil_ns(t) == data.almguard.lib.time.ns(t)
+	}
 }
 
 test_ancient_dates_come_before_the_epoch if {

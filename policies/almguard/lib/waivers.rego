@@ -24,8 +24,10 @@ _blank := `^[\s\p{Z}\p{Cc}\p{Cf}\p{M}\x{115F}\x{1160}\x{17B4}\x{17B5}\x{180B}-\x
 
 _max_days := data.almguard.config.waivers.max_duration_days
 
+_not_a_time := "must be an RFC 3339 time with a zone, such as 2026-11-20T08:00:00Z"
+
 # The input errors of a waiver list ({path, message}); none for an absent list.
-errors(waivers, _) := set() if {
+errors(waivers) := set() if {
 	not is_array(waivers)
 } else := _list_errors(waivers)
 
@@ -52,7 +54,7 @@ _errors(waiver, path) := {{"path": path, "message": "a waiver is a mapping"}} if
 		key in object.keys(waiver)
 		message := _text_error(key, value)
 	}
-	times := {{"path": concat(".", [path, key]), "message": "must be an RFC 3339 time with a zone, such as 2026-11-20T08:00:00Z"} |
+	times := {{"path": concat(".", [path, key]), "message": _not_a_time} |
 		some key in ["approved_at", "expires_at"]
 		key in object.keys(waiver)
 		not data.almguard.lib.time.valid(waiver[key])
@@ -82,7 +84,10 @@ _order(waiver, path) := {{"path": concat(".", [path, "expires_at"]), "message": 
 
 _order_error(approved, expires) := "expires_at must be after approved_at" if expires <= approved
 
-_order_error(approved, expires) := sprintf("waiver lasts longer than the allowed %v days (policy data almguard.config.waivers.max_duration_days)", [_max_days]) if {
+_order_error(approved, expires) := sprintf(
+	"waiver lasts longer than the allowed %v days (policy data almguard.config.waivers.max_duration_days)",
+	[_max_days],
+) if {
 	expires > approved
 	expires - approved > _max_days * data.almguard.lib.time.day_ns
 }
@@ -97,7 +102,10 @@ state(waiver, now, clock) := "pending" if {
 
 # The resource pattern as an anchored regular expression: `*` any run, `?` one character,
 # everything else literal.
-pattern(resource) := concat("", ["^(?s:", replace(replace(regex.replace(resource, `[\\.+()|^$\[\]{}]`, `\$0`), "*", ".*"), "?", "."), ")$"])
+pattern(resource) := concat("", ["^(?s:", _wildcards(regex.replace(resource, `[\\.+()|^$\[\]{}]`, `\$0`)), ")$"])
+
+# `*` and `?` of an escaped pattern as regular expression.
+_wildcards(escaped) := replace(replace(escaped, "*", ".*"), "?", ".")
 
 matches(waiver, finding) if {
 	waiver.rule_id == finding.rule_id

@@ -2,7 +2,10 @@ package almguard.lib.waivers_test
 
 import rego.v1
 
-_catalog := {"rules": {"ALM-REG-002": {"title": "t", "severity": "low", "category": "registry", "remediation": "r", "controls": [], "path": ["registry", "model_name"]}}}
+_catalog := {"rules": {"ALM-REG-002": {
+	"title": "t", "severity": "low", "category": "registry", "remediation": "r", "controls": [],
+	"path": ["registry", "model_name"],
+}}}
 
 _waiver := {
 	"rule_id": "ALM-REG-002", "resource": "Bad_*", "justification": "legacy name",
@@ -10,16 +13,20 @@ _waiver := {
 	"expires_at": "2026-12-01T00:00:00Z",
 }
 
-_errors(waiver) := {e.path: e.message | some e in data.almguard.lib.waivers.errors([waiver], {})}
+_errors(waiver) := {e.path: e.message | some e in data.almguard.lib.waivers.errors([waiver])}
+
+# The errors of the waiver with the fields given laid over it.
+_errors_with(fields) := _errors(object.union(_waiver, fields))
 
 test_a_well_formed_waiver_has_no_errors if {
 	count(_errors(_waiver)) == 0 with data.almguard.catalog as _catalog
 }
 
 test_invisible_or_blank_texts_are_refused if {
-	errors := _errors(object.union(_waiver, {"justification": "\u200b", "approved_by": " \t"})) with data.almguard.catalog as _catalog
+	errors := _errors_with({"justification": "\u200b", "approved_by": " \t"}) with data.almguard.catalog as _catalog
 	errors == {"waivers[0].justification": "must not be blank", "waivers[0].approved_by": "must not be blank"}
-	fillers := _errors(object.union(_waiver, {"justification": "\u115f\u1160", "approved_by": "\u3164\u2800\u034f\ufe0f"})) with data.almguard.catalog as _catalog
+	fillers := _errors_with({"justification": "\u115f\u1160", "approved_by": "\u3164\u2800\u034f\ufe0f"})
+		with data.almguard.catalog as _catalog
 	fillers == {"waivers[0].justification": "must not be blank", "waivers[0].approved_by": "must not be blank"}
 }
 
@@ -34,28 +41,31 @@ test_unknown_rules_fields_and_missing_fields_are_refused if {
 }
 
 test_expiry_must_follow_approval_within_the_maximum if {
-	backwards := _errors(object.union(_waiver, {"expires_at": "2026-10-01T00:00:00Z"})) with data.almguard.catalog as _catalog
+	backwards := _errors_with({"expires_at": "2026-10-01T00:00:00Z"}) with data.almguard.catalog as _catalog
 	backwards == {"waivers[0].expires_at": "expires_at must be after approved_at"}
-	long := _errors(object.union(_waiver, {"expires_at": "2027-06-01T00:00:00Z"})) with data.almguard.catalog as _catalog
+	long := _errors_with({"expires_at": "2027-06-01T00:00:00Z"}) with data.almguard.catalog as _catalog
 	startswith(long["waivers[0].expires_at"], "waiver lasts longer than the allowed 180 days")
-	times := _errors(object.union(_waiver, {"approved_at": "yesterday"})) with data.almguard.catalog as _catalog
+	times := _errors_with({"approved_at": "yesterday"}) with data.almguard.catalog as _catalog
 	times == {"waivers[0].approved_at": "must be an RFC 3339 time with a zone, such as 2026-11-20T08:00:00Z"}
 }
 
 test_a_waiver_is_a_mapping if {
-	data.almguard.lib.waivers.errors(["x"], {}) == {{"path": "waivers[0]", "message": "a waiver is a mapping"}}
-	data.almguard.lib.waivers.errors(null, {}) == set()
+	data.almguard.lib.waivers.errors(["x"]) == {{"path": "waivers[0]", "message": "a waiver is a mapping"}}
+	data.almguard.lib.waivers.errors(null) == set()
 }
 
 test_state_follows_the_clock if {
 	clock := data.almguard.lib.time.ns("2026-11-20T00:00:00Z")
 	data.almguard.lib.waivers.state(_waiver, clock, clock) == "active"
-	data.almguard.lib.waivers.state(object.union(_waiver, {"approved_at": "2026-11-21T00:00:00Z"}), clock, clock) == "pending"
-	data.almguard.lib.waivers.state(object.union(_waiver, {"expires_at": "2026-11-20T00:00:00Z"}), clock, clock) == "expired"
+	approved_later := object.union(_waiver, {"approved_at": "2026-11-21T00:00:00Z"})
+	data.almguard.lib.waivers.state(approved_later, clock, clock) == "pending"
+	expired := object.union(_waiver, {"expires_at": "2026-11-20T00:00:00Z"})
+	data.almguard.lib.waivers.state(expired, clock, clock) == "expired"
 
 	# a later expiry clock cannot make a waiver approved after the capture count
 	later := data.almguard.lib.time.ns("2030-01-01T00:00:00Z")
-	data.almguard.lib.waivers.state(object.union(_waiver, {"approved_at": "2026-11-21T00:00:00Z", "expires_at": "2031-01-01T00:00:00Z"}), clock, later) == "pending"
+	pending := object.union(_waiver, {"approved_at": "2026-11-21T00:00:00Z", "expires_at": "2031-01-01T00:00:00Z"})
+	data.almguard.lib.waivers.state(pending, clock, later) == "pending"
 }
 
 _finding(id) := {"rule_id": "ALM-REG-002", "resource": {"kind": "model", "id": id}}

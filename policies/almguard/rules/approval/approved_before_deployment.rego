@@ -53,7 +53,7 @@ _finding(id, serving) := {
 	),
 } if {
 	deployed_ns := data.almguard.lib.time.ns(serving.deployment.deployed_at)
-	every approved_ns in data.almguard.lib.approval.approval_times(serving.entry.version, "production") {
+	every approved_ns in data.almguard.lib.approval.times(serving.entry.version, "production") {
 		approved_ns > deployed_ns
 	}
 }
@@ -61,7 +61,7 @@ _finding(id, serving) := {
 # The approved_at of the version's earliest production approval, as recorded (of equal
 # instants written in different offsets, the first in text order).
 _earliest_approval(version) := sort(times)[0] if {
-	first := min(data.almguard.lib.approval.approval_times(version, "production"))
+	first := min(data.almguard.lib.approval.times(version, "production"))
 	times := [approval.approved_at |
 		some approval in version.approvals
 		approval.stage == "production"

@@ -4,17 +4,16 @@ import rego.v1
 
 import data.almguard.rules.approval.separation_of_duties
 
-_snapshot(version) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "risk_tier": "high", "versions": [object.union({"version": "1.0.0"}, version)]}],
-}
+_snapshot(version) := data.almguard.test.builder.snapshot_with_version({"risk_tier": "high"}, version)
 
 _approval(stage, by) := {"stage": stage, "approved_by": by, "approved_at": "2026-10-02T09:00:00Z"}
 
 _self(stage) := {
 	"resource": {"kind": "model_version", "id": "m@1.0.0"},
-	"message": sprintf("Version 'm@1.0.0' was approved for '%s' by its own creator 'alice@contoso.com'", [stage]),
+	"message": sprintf(
+		"Version 'm@1.0.0' was approved for '%s' by its own creator 'alice@contoso.com'",
+		[stage],
+	),
 }
 
 test_approval_by_someone_else_passes if {

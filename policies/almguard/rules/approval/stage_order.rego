@@ -62,7 +62,10 @@ _approval_finding(id, approval, prerequisite, earlier) := _missing(id, approval.
 	min(earlier) > data.almguard.lib.time.ns(approval.approved_at)
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Version '%s' was approved for '%s' before it was approved for '%s'", [id, approval.stage, prerequisite]),
+		"message": sprintf(
+			"Version '%s' was approved for '%s' before it was approved for '%s'",
+			[id, approval.stage, prerequisite],
+		),
 	}
 }
 

@@ -4,17 +4,16 @@ import rego.v1
 
 import data.almguard.rules.approval.stage_order
 
-_snapshot(approvals, deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "risk_tier": "high", "versions": [{"version": "1.0.0", "approvals": approvals}]}],
+_snapshot(approvals, deployments) := data.almguard.test.builder.snapshot({
+	"models": [data.almguard.test.builder.model_with_version({"risk_tier": "high"}, {"approvals": approvals})],
 	"deployments": deployments,
-}
+})
 
-_deployment(environment, traffic) := {
-	"endpoint": "ep", "model": "m", "version": "1.0.0", "environment": environment,
-	"traffic_percent": traffic, "deployed_at": "2026-10-03T10:00:00Z",
-}
+_deployment(environment, traffic) := data.almguard.test.builder.deployment({
+	"environment": environment,
+	"traffic_percent": traffic,
+	"deployed_at": "2026-10-03T10:00:00Z",
+})
 
 _approval(stage, at) := {"stage": stage, "approved_by": "carol@contoso.com", "approved_at": at}
 
@@ -76,11 +75,13 @@ test_production_deployment_without_any_approval_needs_staging if {
 }
 
 test_approved_and_deployed_version_gives_one_finding if {
-	stage_order.deny == {_missing_staging} with input as _snapshot([_approval("production", "2026-10-02T09:00:00Z")], [_deployment("production", 100)])
+	approvals := [_approval("production", "2026-10-02T09:00:00Z")]
+	stage_order.deny == {_missing_staging} with input as _snapshot(approvals, [_deployment("production", 100)])
 }
 
 test_staging_approval_alone_passes if {
-	count(stage_order.deny) == 0 with input as _snapshot([_approval("staging", "2026-10-02T09:00:00Z")], [_deployment("staging", 100)])
+	approvals := [_approval("staging", "2026-10-02T09:00:00Z")]
+	count(stage_order.deny) == 0 with input as _snapshot(approvals, [_deployment("staging", 100)])
 }
 
 test_version_without_approvals_or_deployments_passes if {

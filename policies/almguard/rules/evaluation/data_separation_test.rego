@@ -4,13 +4,9 @@ import rego.v1
 
 import data.almguard.rules.evaluation.data_separation
 
-_snapshot(version) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "risk_tier": "high", "versions": [object.union({"version": "1.0.0"}, version)]}],
-}
+_snapshot(version) := data.almguard.test.builder.snapshot_with_version({"risk_tier": "high"}, version)
 
-_ref(name, version) := {"dataset": name, "version": version}
+_ref(name, version) := data.almguard.test.builder.ref(name, version)
 
 _train := {"training_data": [_ref("loans", "3")]}
 
@@ -52,12 +48,8 @@ test_overlap_named_in_several_places_is_one_finding if {
 }
 
 test_each_overlapping_dataset_is_a_finding if {
-	version := {
-		"lineage": {
-			"training_data": [_ref("loans", "3"), _ref("bureau", "7")],
-			"evaluation_data": [_ref("loans", "3"), _ref("bureau", "7")],
-		},
-	}
+	refs := [_ref("loans", "3"), _ref("bureau", "7")]
+	version := {"lineage": {"training_data": refs, "evaluation_data": refs}}
 	count(data_separation.deny) == 2 with input as _snapshot(version)
 }
 

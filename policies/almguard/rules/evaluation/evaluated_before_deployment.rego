@@ -35,7 +35,7 @@ deny contains finding if {
 	deployed_ns := data.almguard.lib.time.ns(serving.deployment.deployed_at)
 	late := {requirement.metric |
 		some requirement in data.almguard.lib.evaluation.required_metrics(serving.entry.tier)
-		evaluations := data.almguard.lib.evaluation.evaluations_of(serving.entry.version, requirement.metric)
+		evaluations := data.almguard.lib.evaluation.of_metric(serving.entry.version, requirement.metric)
 		count(evaluations) > 0
 		not _evaluated_by(evaluations, deployed_ns)
 	}

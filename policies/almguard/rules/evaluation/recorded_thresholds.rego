@@ -40,7 +40,7 @@ deny contains finding if {
 	some id in snapshot.deployed_version_ids
 	entry := versions[id]
 	some metric in _gated_metrics(entry)
-	evaluations := data.almguard.lib.evaluation.evaluations_of(entry.version, metric)
+	evaluations := data.almguard.lib.evaluation.of_metric(entry.version, metric)
 	failing := _failing(data.almguard.lib.evaluation.deciding_evaluations(evaluations))
 	count(failing) > 0
 	finding := {
@@ -66,7 +66,10 @@ _failing(deciding) := {_result_text(evaluation) |
 	not data.almguard.lib.evaluation.meets_threshold(evaluation, {})
 }
 
-_result_text(evaluation) := sprintf("%v %s threshold %v", [evaluation.value, _side(evaluation), evaluation.threshold]) if {
+_result_text(evaluation) := sprintf(
+	"%v %s threshold %v",
+	[evaluation.value, _side(evaluation), evaluation.threshold],
+) if {
 	_printable(evaluation.value)
 	_printable(evaluation.threshold)
 } else := sprintf("%s its threshold", [_side(evaluation)])
@@ -79,7 +82,7 @@ _side(evaluation) := "above" if {
 # Whether a number prints the same on both engines: for magnitudes from 0.0001 to below
 # 1,000,000 (and 0) both print the shortest decimal; beyond, OPA switches to exponent notation
 # and the embedded engine does not, so such a result is described without its numbers.
-_printable(x) if x == 0
+_printable(0) := true
 
 _printable(x) if {
 	abs(x) >= 0.0001

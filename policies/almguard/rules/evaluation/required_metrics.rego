@@ -41,7 +41,7 @@ deny contains finding if {
 	some id in snapshot.deployed_version_ids
 	entry := versions[id]
 	some requirement in data.almguard.lib.evaluation.required_metrics(entry.tier)
-	evaluations := data.almguard.lib.evaluation.evaluations_of(entry.version, requirement.metric)
+	evaluations := data.almguard.lib.evaluation.of_metric(entry.version, requirement.metric)
 	finding := _finding(entry, requirement, evaluations)
 }
 

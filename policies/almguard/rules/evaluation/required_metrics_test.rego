@@ -4,21 +4,19 @@ import rego.v1
 
 import data.almguard.rules.evaluation.required_metrics
 
-_snapshot(model, deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [model],
-	"deployments": deployments,
-}
+_snapshot(model, deployments) := data.almguard.test.builder.snapshot({"models": [model], "deployments": deployments})
 
-_model(evaluations) := {"name": "m", "risk_tier": "high", "versions": [{"version": "1.0.0", "evaluations": evaluations}]}
+_model(evaluations) := _tiered("high", {"evaluations": evaluations})
+
+# Model m of the given tier, with version 1.0.0 of the given fields.
+_tiered(tier, version) := data.almguard.test.builder.model_with_version({"risk_tier": tier}, version)
 
 _serving := [_deployment(100)]
 
-_deployment(traffic) := {
-	"endpoint": "ep", "model": "m", "version": "1.0.0", "environment": "production",
-	"traffic_percent": traffic, "deployed_at": "2026-10-03T10:00:00Z",
-}
+_deployment(traffic) := data.almguard.test.builder.deployment({
+	"traffic_percent": traffic,
+	"deployed_at": "2026-10-03T10:00:00Z",
+})
 
 _accuracy(value) := {"metric": "accuracy", "value": value, "evaluated_at": "2026-10-01T10:00:00Z"}
 
@@ -143,12 +141,12 @@ test_tie_at_latest_needs_every_result_to_pass if {
 }
 
 test_model_without_tier_is_held_to_high if {
-	model := {"name": "m", "versions": [{"version": "1.0.0", "evaluations": [_accuracy(0.85)]}]}
+	model := data.almguard.test.builder.model_with_version({}, {"evaluations": [_accuracy(0.85)]})
 	required_metrics.deny == {_below} with input as _snapshot(model, _serving)
 }
 
 test_missing_metric_of_a_model_without_tier_says_it_is_held_to_high if {
-	model := {"name": "m", "versions": [{"version": "1.0.0"}]}
+	model := data.almguard.test.builder.model({})
 	required_metrics.deny == {{
 		"resource": {"kind": "model_version", "id": "m@1.0.0"},
 		"message": "Version 'm@1.0.0' has no 'accuracy' evaluation, which its tier (held to tier high: no risk tier recorded) requires",
@@ -156,18 +154,18 @@ test_missing_metric_of_a_model_without_tier_says_it_is_held_to_high if {
 }
 
 test_limited_tier_uses_its_own_threshold if {
-	model := {"name": "m", "risk_tier": "limited", "versions": [{"version": "1.0.0", "evaluations": [_accuracy(0.85)]}]}
+	model := _tiered("limited", {"evaluations": [_accuracy(0.85)]})
 	count(required_metrics.deny) == 0 with input as _snapshot(model, _serving)
 }
 
 test_tier_without_requirements_passes if {
-	model := {"name": "m", "risk_tier": "minimal", "versions": [{"version": "1.0.0"}]}
+	model := _tiered("minimal", {})
 	count(required_metrics.deny) == 0 with input as _snapshot(model, _serving)
 		with data.almguard.config.evaluation.required_metrics as {"high": []}
 }
 
 test_version_without_evaluations_field_fails if {
-	model := {"name": "m", "risk_tier": "high", "versions": [{"version": "1.0.0"}]}
+	model := _tiered("high", {})
 	count(required_metrics.deny) == 1 with input as _snapshot(model, _serving)
 }
 
@@ -190,7 +188,8 @@ test_each_missing_and_failing_metric_is_one_finding if {
 
 test_two_deployments_of_one_version_give_one_finding if {
 	other := object.union(_deployment(50), {"endpoint": "ep2"})
-	required_metrics.deny == {_below} with input as _snapshot(_model([_accuracy(0.5)]), [_deployment(50), other])
+	deployments := [_deployment(50), other]
+	required_metrics.deny == {_below} with input as _snapshot(_model([_accuracy(0.5)]), deployments)
 }
 
 test_version_without_traffic_is_not_checked if {

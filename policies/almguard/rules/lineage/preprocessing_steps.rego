@@ -56,6 +56,9 @@ _finding(vid, steps) := {
 	count(unreferenced) > 0
 	finding := {
 		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Production model version '%s' records preprocessing steps without a code reference: %s", [vid, concat(", ", [sprintf("'%s'", [name]) | some name in sort(unreferenced)])]),
+		"message": sprintf(
+			"Production model version '%s' records preprocessing steps without a code reference: %s",
+			[vid, concat(", ", [sprintf("'%s'", [name]) | some name in sort(unreferenced)])],
+		),
 	}
 }

@@ -43,6 +43,9 @@ deny contains finding if {
 	vid in missing
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
-		"message": sprintf("Deployment '%s' serves production traffic from model version '%s', which has no training-data lineage", [id, vid]),
+		"message": sprintf(
+			"Deployment '%s' serves production traffic from model version '%s', which has no training-data lineage",
+			[id, vid],
+		),
 	}
 }

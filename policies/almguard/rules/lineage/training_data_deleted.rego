@@ -39,6 +39,9 @@ deny contains finding if {
 	data.almguard.lib.time.ns(deleted_at) <= snapshot.now_ns
 	finding := {
 		"resource": {"kind": "model_version", "id": vid},
-		"message": sprintf("Model version '%s' serves traffic but its training dataset version '%s' was deleted at %s", [vid, dataset_id, deleted_at]),
+		"message": sprintf(
+			"Model version '%s' serves traffic but its training dataset version '%s' was deleted at %s",
+			[vid, dataset_id, deleted_at],
+		),
 	}
 }

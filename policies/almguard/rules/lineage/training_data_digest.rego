@@ -31,7 +31,7 @@ import data.almguard.lib.snapshot
 deny contains finding if {
 	links := snapshot.dataset_links
 	datasets := snapshot.datasets_by_id
-	some vid in data.almguard.lib.lineage.lineage_required_ids
+	some vid in data.almguard.lib.lineage.required_ids
 	some dataset_id in links[vid].training
 	dataset := datasets[dataset_id]
 	not data.almguard.lib.registry.valid_digest(object.get(dataset, "digest", null))
@@ -40,10 +40,16 @@ deny contains finding if {
 
 _finding(dataset_id, dataset) := {
 	"resource": {"kind": "dataset", "id": dataset_id},
-	"message": sprintf("Dataset version '%s' in the training-data lineage of a deployed or promoted model version has no content digest", [dataset_id]),
+	"message": sprintf(
+		"Dataset version '%s' in the training-data lineage of a deployed or promoted model version has no content digest",
+		[dataset_id],
+	),
 } if {
 	object.get(dataset, "digest", null) == null
 } else := {
 	"resource": {"kind": "dataset", "id": dataset_id},
-	"message": sprintf("Dataset version '%s' in the training-data lineage of a deployed or promoted model version has a content digest that does not match the digest pattern '%s'", [dataset_id, data.almguard.config.registry.digest_pattern]),
+	"message": sprintf(
+		"Dataset version '%s' in the training-data lineage of a deployed or promoted model version has a content digest that does not match the digest pattern '%s'",
+		[dataset_id, data.almguard.config.registry.digest_pattern],
+	),
 }

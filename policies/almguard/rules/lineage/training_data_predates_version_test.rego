@@ -2,23 +2,24 @@ package almguard.rules.lineage.training_data_predates_version_test
 
 import rego.v1
 
-import data.almguard.rules.lineage.training_data_predates_version
+import data.almguard.rules.lineage.training_data_predates_version as rule
 
-_snapshot(version, datasets) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+_snapshot(version, datasets) := data.almguard.test.builder.snapshot({
 	"datasets": datasets,
-	"models": [{"name": "m", "risk_tier": "high", "versions": [object.union(
-		{"version": "1.0.0", "created_at": "2026-05-20T10:00:00Z"},
-		version,
-	)]}],
-}
+	"models": [data.almguard.test.builder.model_with_version(
+		{"risk_tier": "high"},
+		object.union({"created_at": "2026-05-20T10:00:00Z"}, version),
+	)],
+})
+
+# Version 1.0.0 trained on d@<version>, with dataset d@<version> created at the given time.
+_trained_on_one(version, created_at) := _snapshot(_trained_on([_ref(version)]), [_dataset(version, created_at)])
 
 _trained_on(refs) := {"lineage": {"training_data": refs}}
 
-_ref(version) := {"dataset": "d", "version": version}
+_ref(version) := data.almguard.test.builder.ref("d", version)
 
-_dataset(version, created_at) := {"name": "d", "version": version, "created_at": created_at}
+_dataset(version, created_at) := data.almguard.test.builder.dataset({"version": version, "created_at": created_at})
 
 _late := {
 	"resource": {"kind": "model_version", "id": "m@1.0.0"},
@@ -26,15 +27,15 @@ _late := {
 }
 
 test_training_data_created_before_the_version_passes if {
-	count(training_data_predates_version.deny) == 0 with input as _snapshot(_trained_on([_ref("1")]), [_dataset("1", "2026-05-04T06:00:00Z")])
+	count(rule.deny) == 0 with input as _trained_on_one("1", "2026-05-04T06:00:00Z")
 }
 
 test_training_data_created_at_the_same_instant_passes if {
-	count(training_data_predates_version.deny) == 0 with input as _snapshot(_trained_on([_ref("1")]), [_dataset("1", "2026-05-20T10:00:00Z")])
+	count(rule.deny) == 0 with input as _trained_on_one("1", "2026-05-20T10:00:00Z")
 }
 
 test_training_data_created_after_the_version_fails if {
-	training_data_predates_version.deny == {_late} with input as _snapshot(
+	rule.deny == {_late} with input as _snapshot(
 		_trained_on([_ref("1"), _ref("2")]),
 		[_dataset("1", "2026-05-04T06:00:00Z"), _dataset("2", "2026-05-21T06:00:00Z")],
 	)
@@ -42,31 +43,30 @@ test_training_data_created_after_the_version_fails if {
 
 test_times_compare_across_offsets if {
 	# 11:00+02:00 is 09:00Z, before the 10:00Z creation; 13:00+02:00 is 11:00Z, after it.
-	count(training_data_predates_version.deny) == 0 with input as _snapshot(_trained_on([_ref("1")]), [_dataset("1", "2026-05-20T11:00:00+02:00")])
-	count(training_data_predates_version.deny) == 1 with input as _snapshot(_trained_on([_ref("1")]), [_dataset("1", "2026-05-20T13:00:00+02:00")])
+	count(rule.deny) == 0 with input as _trained_on_one("1", "2026-05-20T11:00:00+02:00")
+	count(rule.deny) == 1 with input as _trained_on_one("1", "2026-05-20T13:00:00+02:00")
 }
 
 test_undeployed_versions_are_checked_too if {
 	version := object.union(_trained_on([_ref("2")]), {"stage": "development"})
-	training_data_predates_version.deny == {_late} with input as _snapshot(version, [_dataset("2", "2026-05-21T06:00:00Z")])
+	rule.deny == {_late} with input as _snapshot(version, [_dataset("2", "2026-05-21T06:00:00Z")])
 }
 
 test_newer_evaluation_data_is_fine if {
 	version := {"lineage": {"evaluation_data": [_ref("2")]}}
-	count(training_data_predates_version.deny) == 0 with input as _snapshot(version, [_dataset("2", "2026-05-21T06:00:00Z")])
+	count(rule.deny) == 0 with input as _snapshot(version, [_dataset("2", "2026-05-21T06:00:00Z")])
 }
 
 test_undated_dataset_or_version_is_not_judged if {
-	count(training_data_predates_version.deny) == 0 with input as _snapshot(_trained_on([_ref("2")]), [{"name": "d", "version": "2"}])
-	snapshot := {
-		"schema_version": 1,
-		"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+	undated := _snapshot(_trained_on([_ref("2")]), [data.almguard.test.builder.dataset({"version": "2"})])
+	count(rule.deny) == 0 with input as undated
+	snapshot := data.almguard.test.builder.snapshot({
 		"datasets": [_dataset("2", "2026-05-21T06:00:00Z")],
-		"models": [{"name": "m", "versions": [object.union({"version": "1.0.0"}, _trained_on([_ref("2")]))]}],
-	}
-	count(training_data_predates_version.deny) == 0 with input as snapshot
+		"models": [data.almguard.test.builder.model_with_version({}, _trained_on([_ref("2")]))],
+	})
+	count(rule.deny) == 0 with input as snapshot
 }
 
 test_unknown_dataset_version_is_skipped if {
-	count(training_data_predates_version.deny) == 0 with input as _snapshot(_trained_on([_ref("9")]), [_dataset("1", "2026-05-21T06:00:00Z")])
+	count(rule.deny) == 0 with input as _snapshot(_trained_on([_ref("9")]), [_dataset("1", "2026-05-21T06:00:00Z")])
 }

@@ -52,7 +52,10 @@ _finding(vid, job) := {
 	not data.almguard.lib.registry.present(object.get(job, "code_ref", null))
 } else := {
 	"resource": {"kind": "model_version", "id": vid},
-	"message": sprintf("Training job of production model version '%s' has code reference '%s', which is not pinned to a commit SHA or digest", [vid, job.code_ref]),
+	"message": sprintf(
+		"Training job of production model version '%s' has code reference '%s', which is not pinned to a commit SHA or digest",
+		[vid, job.code_ref],
+	),
 } if {
 	not data.almguard.lib.lineage.pinned_code_ref(job.code_ref)
 }

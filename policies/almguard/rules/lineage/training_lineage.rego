@@ -42,7 +42,10 @@ deny contains finding if {
 	vid in missing
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
-		"message": sprintf("Deployment '%s' serves %s traffic from model version '%s', which has no training-data lineage", [id, serving.deployment.environment, vid]),
+		"message": sprintf(
+			"Deployment '%s' serves %s traffic from model version '%s', which has no training-data lineage",
+			[id, serving.deployment.environment, vid],
+		),
 	}
 }
 

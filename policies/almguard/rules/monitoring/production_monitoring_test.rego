@@ -10,24 +10,18 @@ _full := {
 	"drift_detection": true,
 }
 
-_snapshot(deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+_snapshot(deployments) := data.almguard.test.builder.snapshot({
 	"models": [
-		{"name": "m", "risk_tier": "minimal", "versions": [{"version": "1.0.0", "stage": "production"}]},
-		{"name": "untiered", "versions": [{"version": "1.0.0", "stage": "production"}]},
+		data.almguard.test.builder.model_with_version({"risk_tier": "minimal"}, {"stage": "production"}),
+		data.almguard.test.builder.model_with_version({"name": "untiered"}, {"stage": "production"}),
 	],
 	"deployments": deployments,
-}
+})
 
-_deployment(monitoring) := {
-	"endpoint": "ep",
-	"model": "m",
-	"version": "1.0.0",
-	"environment": "production",
-	"traffic_percent": 100,
-	"monitoring": monitoring,
-}
+_deployment(monitoring) := data.almguard.test.builder.deployment({"monitoring": monitoring})
+
+# The baseline metrics required of each risk tier (policy data).
+_baselines(high, limited, minimal) := {"high": high, "limited": limited, "minimal": minimal}
 
 _message(what) := {{
 	"resource": {"kind": "deployment", "id": "ep/m@1.0.0"},
@@ -78,7 +72,9 @@ test_drift_detection_absent_fails if {
 }
 
 test_each_missing_piece_is_its_own_finding if {
-	rule.deny == (_message("has no baseline metrics") | _message("has no alert thresholds")) | _message("does not have drift detection enabled") with input as _snapshot([_deployment({"drift_detection": false})])
+	gaps := _message("has no baseline metrics") | _message("has no alert thresholds")
+	findings := gaps | _message("does not have drift detection enabled")
+	rule.deny == findings with input as _snapshot([_deployment({"drift_detection": false})])
 }
 
 test_alert_threshold_without_baseline_is_not_a_finding if {
@@ -107,12 +103,12 @@ test_deployment_of_missing_version_is_still_judged if {
 
 test_required_baseline_metric_missing_fails if {
 	rule.deny == _message("has no baseline for metric 'f1'") with input as _snapshot([_deployment(_full)])
-		with data.almguard.config.monitoring.required_baseline_metrics as {"high": [], "limited": [], "minimal": ["auc", "f1"]}
+		with data.almguard.config.monitoring.required_baseline_metrics as _baselines([], [], ["auc", "f1"])
 }
 
 test_required_baseline_metrics_are_read_by_tier if {
 	count(rule.deny) == 0 with input as _snapshot([_deployment(_full)])
-		with data.almguard.config.monitoring.required_baseline_metrics as {"high": ["f1"], "limited": ["f1"], "minimal": ["auc"]}
+		with data.almguard.config.monitoring.required_baseline_metrics as _baselines(["f1"], ["f1"], ["auc"])
 }
 
 test_model_without_tier_uses_high_required_metrics if {
@@ -121,11 +117,11 @@ test_model_without_tier_uses_high_required_metrics if {
 		"resource": {"kind": "deployment", "id": "ep/untiered@1.0.0"},
 		"message": "Production deployment 'ep/untiered@1.0.0' has no baseline for metric 'f1'",
 	}} with input as _snapshot([deployment])
-		with data.almguard.config.monitoring.required_baseline_metrics as {"high": ["f1"], "limited": [], "minimal": []}
+		with data.almguard.config.monitoring.required_baseline_metrics as _baselines(["f1"], [], [])
 }
 
 test_required_metrics_not_reported_when_baseline_is_empty if {
 	monitoring := object.remove(_full, ["baseline_metrics"])
 	rule.deny == _message("has no baseline metrics") with input as _snapshot([_deployment(monitoring)])
-		with data.almguard.config.monitoring.required_baseline_metrics as {"high": ["f1"], "limited": ["f1"], "minimal": ["f1"]}
+		with data.almguard.config.monitoring.required_baseline_metrics as _baselines(["f1"], ["f1"], ["f1"])
 }

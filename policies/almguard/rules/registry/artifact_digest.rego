@@ -45,5 +45,8 @@ _finding(id, entry) := {
 	not entry.version.artifact.digest
 } else := {
 	"resource": {"kind": "model_version", "id": id},
-	"message": sprintf("Model version '%s' records an artifact digest that does not match the digest pattern '%s'", [id, data.almguard.config.registry.digest_pattern]),
+	"message": sprintf(
+		"Model version '%s' records an artifact digest that does not match the digest pattern '%s'",
+		[id, data.almguard.config.registry.digest_pattern],
+	),
 }

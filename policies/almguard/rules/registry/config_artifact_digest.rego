@@ -32,8 +32,8 @@ deny contains finding if {
 	unreleased_stages := data.almguard.config.registry.unreleased_stages
 	kinds := data.almguard.config.registry.digest_required_config_kinds
 	some id, entry in snapshot.versions_by_id
-	artifacts := entry.version.config_artifacts
 	not entry.stage in unreleased_stages
+	artifacts := entry.version.config_artifacts
 	undigested := {artifact.kind |
 		some artifact in artifacts
 		artifact.kind in kinds
@@ -42,6 +42,9 @@ deny contains finding if {
 	count(undigested) > 0
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Model version '%s' has no valid digest on its config artifacts of kind %s", [id, concat(", ", [sprintf("'%s'", [kind]) | some kind in sort(undigested)])]),
+		"message": sprintf(
+			"Model version '%s' has no valid digest on its config artifacts of kind %s",
+			[id, concat(", ", [sprintf("'%s'", [kind]) | some kind in sort(undigested)])],
+		),
 	}
 }

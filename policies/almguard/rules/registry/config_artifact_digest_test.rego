@@ -2,18 +2,14 @@ package almguard.rules.registry.config_artifact_digest_test
 
 import rego.v1
 
-import data.almguard.rules.registry.config_artifact_digest
+import data.almguard.rules.registry.config_artifact_digest as rule
 
 _digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-_snapshot(model, version) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [object.union({"name": "m", "versions": [object.union({"version": "1.0.0"}, version)]}, model)],
-}
+_snapshot(model, version) := data.almguard.test.builder.snapshot_with_version(model, version)
 
 test_digested_prompt_and_rag_config_pass if {
-	count(config_artifact_digest.deny) == 0 with input as _snapshot({"type": "agent"}, {
+	count(rule.deny) == 0 with input as _snapshot({"type": "agent"}, {
 		"stage": "production",
 		"config_artifacts": [
 			{"kind": "prompt_template", "uri": "blob://p", "digest": _digest},
@@ -23,7 +19,7 @@ test_digested_prompt_and_rag_config_pass if {
 }
 
 test_prompt_template_without_digest_fails if {
-	config_artifact_digest.deny == {{
+	rule.deny == {{
 		"resource": {"kind": "model_version", "id": "m@1.0.0"},
 		"message": "Model version 'm@1.0.0' has no valid digest on its config artifacts of kind 'prompt_template'",
 	}} with input as _snapshot({"type": "agent"}, {
@@ -36,7 +32,7 @@ test_prompt_template_without_digest_fails if {
 }
 
 test_undigested_and_malformed_kinds_listed_in_one_finding if {
-	config_artifact_digest.deny == {{
+	rule.deny == {{
 		"resource": {"kind": "model_version", "id": "m@1.0.0"},
 		"message": "Model version 'm@1.0.0' has no valid digest on its config artifacts of kind 'prompt_template', 'rag_config'",
 	}} with input as _snapshot({"type": "agent"}, {
@@ -50,29 +46,29 @@ test_undigested_and_malformed_kinds_listed_in_one_finding if {
 }
 
 test_any_model_type_recording_a_prompt_needs_its_digest if {
-	count(config_artifact_digest.deny) == 1 with input as _snapshot({"type": "custom"}, {
+	count(rule.deny) == 1 with input as _snapshot({"type": "custom"}, {
 		"stage": "production",
 		"config_artifacts": [{"kind": "prompt_template"}],
 	})
 }
 
 test_other_kinds_need_no_digest if {
-	count(config_artifact_digest.deny) == 0 with input as _snapshot({"type": "agent"}, {
+	count(rule.deny) == 0 with input as _snapshot({"type": "agent"}, {
 		"stage": "production",
 		"config_artifacts": [{"kind": "hyperparameters"}, {"kind": "deployment_config"}],
 	})
 }
 
 test_development_version_passes if {
-	count(config_artifact_digest.deny) == 0 with input as _snapshot({"type": "agent"}, {"config_artifacts": [{"kind": "prompt_template"}]})
+	count(rule.deny) == 0 with input as _snapshot({"type": "agent"}, {"config_artifacts": [{"kind": "prompt_template"}]})
 }
 
 test_no_config_artifacts_is_not_this_rules_business if {
-	count(config_artifact_digest.deny) == 0 with input as _snapshot({"type": "agent"}, {"stage": "production"})
+	count(rule.deny) == 0 with input as _snapshot({"type": "agent"}, {"stage": "production"})
 }
 
 test_digest_required_config_kinds_is_policy_data if {
-	config_artifact_digest.deny == {{
+	rule.deny == {{
 		"resource": {"kind": "model_version", "id": "m@1.0.0"},
 		"message": "Model version 'm@1.0.0' has no valid digest on its config artifacts of kind 'hyperparameters'",
 	}} with input as _snapshot({"type": "custom"}, {
@@ -83,7 +79,7 @@ test_digest_required_config_kinds_is_policy_data if {
 }
 
 test_digest_pattern_is_policy_data if {
-	count(config_artifact_digest.deny) == 0 with input as _snapshot({"type": "agent"}, {
+	count(rule.deny) == 0 with input as _snapshot({"type": "agent"}, {
 		"stage": "production",
 		"config_artifacts": [{"kind": "prompt_template", "digest": "md5:abc"}],
 	})
@@ -92,7 +88,7 @@ test_digest_pattern_is_policy_data if {
 
 # The loader drops null-valued keys: a field written as null arrives absent.
 test_null_digest_counts_as_missing if {
-	count(config_artifact_digest.deny) == 1 with input as _snapshot({"type": "agent"}, {
+	count(rule.deny) == 1 with input as _snapshot({"type": "agent"}, {
 		"stage": "production",
 		"config_artifacts": [{"kind": "rag_config"}],
 	})

@@ -59,6 +59,9 @@ _finding(model, version, required, unreleased_stages) := finding if {
 	id := sprintf("%s@%s", [model.name, version.version])
 	finding := {
 		"resource": {"kind": "model_version", "id": id},
-		"message": sprintf("Model version '%s' lacks the required config artifacts %s", [id, concat(", ", [sprintf("'%s'", [kind]) | some kind in sort(missing)])]),
+		"message": sprintf(
+			"Model version '%s' lacks the required config artifacts %s",
+			[id, concat(", ", [sprintf("'%s'", [kind]) | some kind in sort(missing)])],
+		),
 	}
 }

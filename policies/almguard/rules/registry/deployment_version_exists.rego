@@ -44,6 +44,9 @@ deny contains finding if {
 	not versions[vid]
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
-		"message": sprintf("Deployment '%s' names version '%s' of model '%s', which is not in the registry", [id, deployment.version, deployment.model]),
+		"message": sprintf(
+			"Deployment '%s' names version '%s' of model '%s', which is not in the registry",
+			[id, deployment.version, deployment.model],
+		),
 	}
 }

@@ -4,20 +4,16 @@ import rego.v1
 
 import data.almguard.rules.registry.deployment_version_exists
 
-_snapshot(deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "versions": [{"version": "1.0.0"}]}],
+_snapshot(deployments) := data.almguard.test.builder.snapshot({
+	"models": [data.almguard.test.builder.model({})],
 	"deployments": deployments,
-}
+})
 
-_deployment(model, version, traffic) := {
-	"endpoint": "ep",
-	"environment": "production",
+_deployment(model, version, traffic) := data.almguard.test.builder.deployment({
 	"model": model,
 	"version": version,
 	"traffic_percent": traffic,
-}
+})
 
 test_deployment_of_registered_version_passes if {
 	count(deployment_version_exists.deny) == 0 with input as _snapshot([_deployment("m", "1.0.0", 100)])

@@ -4,18 +4,16 @@ import rego.v1
 
 import data.almguard.rules.registry.model_name
 
-_snapshot(names) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": name, "versions": []} | some name in names],
-}
+_snapshot(names) := data.almguard.test.builder.snapshot({"models": [_model(name) | some name in names]})
+
+_model(name) := data.almguard.test.builder.model({"name": name, "versions": []})
 
 test_kebab_case_names_pass if {
 	count(model_name.deny) == 0 with input as _snapshot(["credit-risk-scorer", "churn", "gpt4-summarizer-2"])
 }
 
 test_no_models_no_finding if {
-	count(model_name.deny) == 0 with input as {"schema_version": 1, "registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"}}
+	count(model_name.deny) == 0 with input as data.almguard.test.builder.snapshot({})
 }
 
 test_upper_case_name_fails if {

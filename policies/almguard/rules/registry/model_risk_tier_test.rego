@@ -4,11 +4,8 @@ import rego.v1
 
 import data.almguard.rules.registry.model_risk_tier
 
-_snapshot(model) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [model],
-}
+# (A model of its own fields only: no versions.)
+_snapshot(model) := data.almguard.test.builder.snapshot({"models": [model]})
 
 test_model_with_risk_tier_passes if {
 	count(model_risk_tier.deny) == 0 with input as _snapshot({"name": "m", "risk_tier": "minimal"})

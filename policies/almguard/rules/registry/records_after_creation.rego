@@ -93,7 +93,11 @@ _deployment_times(deployment) := array.concat(
 	[step.at | some step in object.get(deployment, "rollout", [])],
 )
 
-_version_records(version, created_ns) := ((_approvals(version, created_ns) | _evaluations(version, created_ns)) | (_safety(version, created_ns) | _bias(version, created_ns))) | _retirement(version, created_ns)
+_version_records(version, created_ns) := records if {
+	reviewed := _approvals(version, created_ns) | _evaluations(version, created_ns)
+	assessed := _safety(version, created_ns) | _bias(version, created_ns)
+	records := (reviewed | assessed) | _retirement(version, created_ns)
+}
 
 _approvals(version, created_ns) := {sprintf("'%s' approval at %s", [approval.stage, approval.approved_at]) |
 	some approval in object.get(version, "approvals", [])

@@ -2,7 +2,7 @@ package almguard.rules.registry.records_after_creation_test
 
 import rego.v1
 
-import data.almguard.rules.registry.records_after_creation
+import data.almguard.rules.registry.records_after_creation as rule
 
 _created := "2026-05-20T10:00:00Z"
 
@@ -10,12 +10,13 @@ _before := "2026-05-19T09:00:00Z"
 
 _after := "2026-05-21T09:00:00Z"
 
-_snapshot(version, deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "risk_tier": "high", "versions": [object.union({"version": "1.0.0", "created_at": _created}, version)]}],
+_snapshot(version, deployments) := data.almguard.test.builder.snapshot({
+	"models": [data.almguard.test.builder.model_with_version(
+		{"risk_tier": "high"},
+		object.union({"created_at": _created}, version),
+	)],
 	"deployments": deployments,
-}
+})
 
 _records(at) := {
 	"approvals": [{"stage": "production", "approved_by": "carol@contoso.com", "approved_at": at}],
@@ -25,26 +26,29 @@ _records(at) := {
 	"retirement": {"retired_at": at},
 }
 
-_deployment(at, rollout) := {
-	"endpoint": "ep", "model": "m", "version": "1.0.0", "environment": "production",
-	"traffic_percent": 100, "deployed_at": at, "rollout": rollout,
-}
+_deployment(at, rollout) := data.almguard.test.builder.deployment({"deployed_at": at, "rollout": rollout})
+
+# Every kind of record, and a deployment with one rollout step, all dated at the given time.
+_all_at(at) := _snapshot(_records(at), [_deployment(at, [{"traffic_percent": 10, "at": at}])])
 
 _version_finding(records) := {
 	"resource": {"kind": "model_version", "id": "m@1.0.0"},
-	"message": sprintf("Version 'm@1.0.0' has records dated before it was created at 2026-05-20T10:00:00Z: %s", [records]),
+	"message": sprintf(
+		"Version 'm@1.0.0' has records dated before it was created at 2026-05-20T10:00:00Z: %s",
+		[records],
+	),
 }
 
 test_records_after_creation_pass if {
-	count(records_after_creation.deny) == 0 with input as _snapshot(_records(_after), [_deployment(_after, [{"traffic_percent": 10, "at": _after}])])
+	count(rule.deny) == 0 with input as _all_at(_after)
 }
 
 test_records_at_the_same_instant_pass if {
-	count(records_after_creation.deny) == 0 with input as _snapshot(_records(_created), [_deployment(_created, [{"traffic_percent": 10, "at": _created}])])
+	count(rule.deny) == 0 with input as _all_at(_created)
 }
 
 test_every_kind_of_early_record_is_named_with_both_dates if {
-	records_after_creation.deny == {_version_finding(concat("; ", [
+	rule.deny == {_version_finding(concat("; ", [
 		"'accuracy' evaluation at 2026-05-19T09:00:00Z",
 		"'production' approval at 2026-05-19T09:00:00Z",
 		"bias assessment 'disparate-impact' at 2026-05-19T09:00:00Z",
@@ -54,16 +58,18 @@ test_every_kind_of_early_record_is_named_with_both_dates if {
 }
 
 test_one_second_before_creation_fails if {
-	version := {"approvals": [{"stage": "staging", "approved_by": "carol@contoso.com", "approved_at": "2026-05-20T09:59:59Z"}]}
-	records_after_creation.deny == {_version_finding("'staging' approval at 2026-05-20T09:59:59Z")} with input as _snapshot(version, [])
+	approval := {"stage": "staging", "approved_by": "carol@contoso.com", "approved_at": "2026-05-20T09:59:59Z"}
+	finding := _version_finding("'staging' approval at 2026-05-20T09:59:59Z")
+	rule.deny == {finding} with input as _snapshot({"approvals": [approval]}, [])
 }
 
 test_times_compare_across_offsets if {
 	# 11:30+02:00 is 09:30Z, before the 10:00Z creation; 12:30+02:00 is 10:30Z, after it.
 	early := {"bias_assessments": [{"method": "dir", "passed": true, "evaluated_at": "2026-05-20T11:30:00+02:00"}]}
-	records_after_creation.deny == {_version_finding("bias assessment 'dir' at 2026-05-20T11:30:00+02:00")} with input as _snapshot(early, [])
+	finding := _version_finding("bias assessment 'dir' at 2026-05-20T11:30:00+02:00")
+	rule.deny == {finding} with input as _snapshot(early, [])
 	late := {"bias_assessments": [{"method": "dir", "passed": true, "evaluated_at": "2026-05-20T12:30:00+02:00"}]}
-	count(records_after_creation.deny) == 0 with input as _snapshot(late, [])
+	count(rule.deny) == 0 with input as _snapshot(late, [])
 }
 
 test_only_the_early_records_are_named if {
@@ -71,12 +77,13 @@ test_only_the_early_records_are_named if {
 		{"metric": "accuracy", "value": 0.95, "evaluated_at": _after},
 		{"metric": "auc", "value": 0.95, "evaluated_at": _before},
 	]}
-	records_after_creation.deny == {_version_finding("'auc' evaluation at 2026-05-19T09:00:00Z")} with input as _snapshot(version, [])
+	finding := _version_finding("'auc' evaluation at 2026-05-19T09:00:00Z")
+	rule.deny == {finding} with input as _snapshot(version, [])
 }
 
 test_deployment_and_rollout_before_creation_fail if {
 	deployment := _deployment(_before, [{"traffic_percent": 10, "at": _before}, {"traffic_percent": 100, "at": _after}])
-	records_after_creation.deny == {{
+	rule.deny == {{
 		"resource": {"kind": "deployment", "id": "ep/m@1.0.0"},
 		"message": "Deployment 'ep/m@1.0.0' is dated before version 'm@1.0.0' was created at 2026-05-20T10:00:00Z: deployed_at 2026-05-19T09:00:00Z; rollout step at 2026-05-19T09:00:00Z",
 	}} with input as _snapshot({}, [deployment])
@@ -84,7 +91,7 @@ test_deployment_and_rollout_before_creation_fail if {
 
 test_rollout_step_alone_before_creation_fails if {
 	deployment := _deployment(_after, [{"traffic_percent": 10, "at": _before}])
-	records_after_creation.deny == {{
+	rule.deny == {{
 		"resource": {"kind": "deployment", "id": "ep/m@1.0.0"},
 		"message": "Deployment 'ep/m@1.0.0' is dated before version 'm@1.0.0' was created at 2026-05-20T10:00:00Z: rollout step at 2026-05-19T09:00:00Z",
 	}} with input as _snapshot({}, [deployment])
@@ -92,17 +99,15 @@ test_rollout_step_alone_before_creation_fails if {
 
 test_deployment_without_traffic_is_still_a_record if {
 	deployment := object.union(_deployment(_before, []), {"traffic_percent": 0})
-	count(records_after_creation.deny) == 1 with input as _snapshot({}, [deployment])
+	count(rule.deny) == 1 with input as _snapshot({}, [deployment])
 }
 
 test_version_without_created_at_is_not_judged if {
-	snapshot := {
-		"schema_version": 1,
-		"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-		"models": [{"name": "m", "versions": [object.union({"version": "1.0.0"}, _records(_before))]}],
+	snapshot := data.almguard.test.builder.snapshot({
+		"models": [data.almguard.test.builder.model_with_version({}, _records(_before))],
 		"deployments": [_deployment(_before, [])],
-	}
-	count(records_after_creation.deny) == 0 with input as snapshot
+	})
+	count(rule.deny) == 0 with input as snapshot
 }
 
 test_undated_records_are_not_judged if {
@@ -111,10 +116,10 @@ test_undated_records_are_not_judged if {
 		"safety_evaluations": [{"suite": "content-harms", "passed": true}],
 	}
 	deployment := object.remove(_deployment(_after, []), ["deployed_at"])
-	count(records_after_creation.deny) == 0 with input as _snapshot(version, [deployment])
+	count(rule.deny) == 0 with input as _snapshot(version, [deployment])
 }
 
 test_deployment_of_unknown_version_is_skipped if {
 	deployment := object.union(_deployment(_before, []), {"version": "9.9.9"})
-	count(records_after_creation.deny) == 0 with input as _snapshot({}, [deployment])
+	count(rule.deny) == 0 with input as _snapshot({}, [deployment])
 }

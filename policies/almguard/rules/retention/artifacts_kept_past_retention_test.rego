@@ -5,11 +5,10 @@ import rego.v1
 import data.almguard.rules.retention.artifacts_kept_past_retention as rule
 
 # captured_at 2026-11-20T08:00:00Z is exactly 90 days after 2026-08-22T08:00:00Z.
-_snapshot(tier, retirement) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "risk_tier": tier, "versions": [{"version": "1.0.0", "stage": "retired", "retirement": retirement}]}],
-}
+_snapshot(tier, retirement) := data.almguard.test.builder.snapshot_with_version(
+	{"risk_tier": tier},
+	{"stage": "retired", "retirement": retirement},
+)
 
 _retirement(retired_at, until) := {
 	"retired_at": retired_at,

@@ -4,11 +4,10 @@ import rego.v1
 
 import data.almguard.rules.retention.artifacts_not_purged_early as rule
 
-_snapshot(retirement) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "risk_tier": "minimal", "versions": [{"version": "1.0.0", "stage": "retired", "retirement": retirement}]}],
-}
+_snapshot(retirement) := data.almguard.test.builder.snapshot_with_version(
+	{"risk_tier": "minimal"},
+	{"stage": "retired", "retirement": retirement},
+)
 
 _retirement := {
 	"retired_at": "2024-01-01T00:00:00Z",
@@ -41,14 +40,11 @@ test_artifacts_not_purged_pass if {
 }
 
 test_purge_without_retention_until_is_left_to_the_period_rule if {
-	retirement := object.union(object.remove(_retirement, ["retention_until"]), {"artifacts_deleted_at": "2024-02-01T00:00:00Z"})
+	undated := object.remove(_retirement, ["retention_until"])
+	retirement := object.union(undated, {"artifacts_deleted_at": "2024-02-01T00:00:00Z"})
 	count(rule.deny) == 0 with input as _snapshot(retirement)
 }
 
 test_version_without_retirement_record_is_not_judged if {
-	count(rule.deny) == 0 with input as {
-		"schema_version": 1,
-		"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-		"models": [{"name": "m", "versions": [{"version": "1.0.0", "stage": "retired"}]}],
-	}
+	count(rule.deny) == 0 with input as data.almguard.test.builder.snapshot_with_version({}, {"stage": "retired"})
 }

@@ -4,13 +4,17 @@ import rego.v1
 
 import data.almguard.rules.retention.dataset_deletion_certificate as rule
 
-_snapshot(dataset) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"datasets": [object.union({"name": "loans", "version": "3"}, dataset)],
-}
+_snapshot(dataset) := data.almguard.test.builder.snapshot({"datasets": [_loans(dataset)]})
 
-_certificate := {"id": "DEL-1", "issued_at": "2026-03-02T00:00:00Z", "issued_by": "dpo@contoso.com", "method": "crypto-erase"}
+# Dataset version loans@3 with the given fields.
+_loans(fields) := data.almguard.test.builder.dataset(object.union({"name": "loans", "version": "3"}, fields))
+
+_certificate := {
+	"id": "DEL-1",
+	"issued_at": "2026-03-02T00:00:00Z",
+	"issued_by": "dpo@contoso.com",
+	"method": "crypto-erase",
+}
 
 test_deleted_personal_data_with_certificate_passes if {
 	dataset := {"personal_data": true, "deleted_at": "2026-03-01T00:00:00Z", "deletion_certificate": _certificate}

@@ -4,11 +4,10 @@ import rego.v1
 
 import data.almguard.rules.retention.retention_period as rule
 
-_snapshot(tier, retirement) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "risk_tier": tier, "versions": [{"version": "1.0.0", "stage": "retired", "retirement": retirement}]}],
-}
+_snapshot(tier, retirement) := data.almguard.test.builder.snapshot_with_version(
+	{"risk_tier": tier},
+	{"stage": "retired", "retirement": retirement},
+)
 
 _retirement(retired_at, until) := {
 	"retired_at": retired_at,
@@ -62,11 +61,7 @@ test_missing_retired_at_is_left_to_the_record_rule if {
 }
 
 test_version_without_retirement_record_is_not_judged if {
-	count(rule.deny) == 0 with input as {
-		"schema_version": 1,
-		"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-		"models": [{"name": "m", "versions": [{"version": "1.0.0", "stage": "retired"}]}],
-	}
+	count(rule.deny) == 0 with input as data.almguard.test.builder.snapshot_with_version({}, {"stage": "retired"})
 }
 
 test_min_retention_days_override if {

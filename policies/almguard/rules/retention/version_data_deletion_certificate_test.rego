@@ -13,14 +13,12 @@ _datasets := [
 	{"name": "now", "version": "1", "personal_data": true, "deleted_at": "2026-11-20T08:00:00Z"},
 ]
 
-_ref(name, version) := {"dataset": name, "version": version}
+_ref(name, version) := data.almguard.test.builder.ref(name, version)
 
-_snapshot(version) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+_snapshot(version) := data.almguard.test.builder.snapshot({
 	"datasets": _datasets,
-	"models": [{"name": "m", "versions": [object.union({"version": "1.0.0"}, version)]}],
-}
+	"models": [data.almguard.test.builder.model_with_version({}, version)],
+})
 
 _trained_on(refs) := {"lineage": {"training_data": refs}}
 
@@ -33,7 +31,10 @@ _retirement(certificates) := {"retirement": {
 
 _missing(dataset_id) := {
 	"resource": {"kind": "model_version", "id": "m@1.0.0"},
-	"message": sprintf("Retired version 'm@1.0.0' has no data deletion certificate for its deleted personal-data training dataset '%s'", [dataset_id]),
+	"message": sprintf(
+		"Retired version 'm@1.0.0' has no data deletion certificate for its deleted personal-data training dataset '%s'",
+		[dataset_id],
+	),
 }
 
 test_certified_deletion_passes if {

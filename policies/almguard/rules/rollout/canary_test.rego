@@ -4,23 +4,11 @@ import rego.v1
 
 import data.almguard.rules.rollout.canary
 
-_model(tier) := {"name": "m", "risk_tier": tier, "versions": [{"version": "1.0.0", "stage": "production"}]}
+_model(tier) := data.almguard.test.builder.model_with_version({"risk_tier": tier}, {"stage": "production"})
 
-_snapshot(models, deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": models,
-	"deployments": deployments,
-}
+_snapshot(models, deployments) := data.almguard.test.builder.snapshot({"models": models, "deployments": deployments})
 
-_deployment(traffic, rollout) := {
-	"endpoint": "ep",
-	"model": "m",
-	"version": "1.0.0",
-	"environment": "production",
-	"traffic_percent": traffic,
-	"rollout": rollout,
-}
+_deployment(traffic, rollout) := data.almguard.test.builder.deployment({"traffic_percent": traffic, "rollout": rollout})
 
 _step(percent, at) := {"traffic_percent": percent, "at": at}
 

@@ -4,20 +4,23 @@ import rego.v1
 
 import data.almguard.rules.rollout.endpoint_traffic_total
 
-_snapshot(deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "versions": [{"version": "1.0.0"}, {"version": "2.0.0"}, {"version": "3.0.0"}]}],
+_snapshot(deployments) := data.almguard.test.builder.snapshot({
+	"models": [_model],
 	"deployments": deployments,
-}
+})
 
-_deployment(endpoint, version, traffic) := {
+# Model m with versions 1.0.0, 2.0.0 and 3.0.0.
+_model := data.almguard.test.builder.model({"versions": [
+	data.almguard.test.builder.version({}),
+	data.almguard.test.builder.version({"version": "2.0.0"}),
+	data.almguard.test.builder.version({"version": "3.0.0"}),
+]})
+
+_deployment(endpoint, version, traffic) := data.almguard.test.builder.deployment({
 	"endpoint": endpoint,
-	"model": "m",
 	"version": version,
-	"environment": "production",
 	"traffic_percent": traffic,
-}
+})
 
 test_split_of_exactly_100_passes if {
 	count(endpoint_traffic_total.deny) == 0 with input as _snapshot([
@@ -79,8 +82,5 @@ test_tolerance_override if {
 }
 
 test_no_deployments_passes if {
-	count(endpoint_traffic_total.deny) == 0 with input as {
-		"schema_version": 1,
-		"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	}
+	count(endpoint_traffic_total.deny) == 0 with input as data.almguard.test.builder.snapshot({})
 }

@@ -4,20 +4,12 @@ import rego.v1
 
 import data.almguard.rules.rollout.inactive_versions_serve_no_traffic as rule
 
-_snapshot(version, deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [{"name": "m", "versions": [version]}],
+_snapshot(version, deployments) := data.almguard.test.builder.snapshot({
+	"models": [data.almguard.test.builder.model({"versions": [version]})],
 	"deployments": deployments,
-}
+})
 
-_deployment(traffic) := {
-	"endpoint": "ep",
-	"model": "m",
-	"version": "1.0.0",
-	"environment": "production",
-	"traffic_percent": traffic,
-}
+_deployment(traffic) := data.almguard.test.builder.deployment({"traffic_percent": traffic})
 
 _retirement(at) := {"retired_at": at, "reason": "superseded", "record_uri": "https://records/1"}
 

@@ -6,19 +6,14 @@ import data.almguard.rules.safety.content_safety
 
 _snapshot(type, deployment) := _with_model(_model(type), deployment)
 
-_with_model(model, deployment) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [model],
-	"deployments": [deployment],
-}
+_with_model(model, deployment) := data.almguard.test.builder.snapshot({"models": [model], "deployments": [deployment]})
 
-_model(type) := {"name": "m", "risk_tier": "high", "type": type, "versions": [{"version": "1.0.0"}]}
+_model(type) := data.almguard.test.builder.model({"risk_tier": "high", "type": type})
 
-_deployment(content_safety) := {
-	"endpoint": "ep", "model": "m", "version": "1.0.0", "environment": "production",
-	"traffic_percent": 100, "deployed_at": "2026-10-03T10:00:00Z", "content_safety": content_safety,
-}
+_deployment(content_safety) := data.almguard.test.builder.deployment({
+	"deployed_at": "2026-10-03T10:00:00Z",
+	"content_safety": content_safety,
+})
 
 _disabled := {
 	"resource": {"kind": "deployment", "id": "ep/m@1.0.0"},

@@ -38,7 +38,10 @@ deny contains finding if {
 	not _passed_any(serving.entry.version)
 	finding := {
 		"resource": {"kind": "deployment", "id": id},
-		"message": sprintf("Deployment '%s' serves version '%s', which has no passed safety evaluation", [id, serving.entry.id]),
+		"message": sprintf(
+			"Deployment '%s' serves version '%s', which has no passed safety evaluation",
+			[id, serving.entry.id],
+		),
 	}
 }
 
@@ -72,7 +75,9 @@ deny contains finding if {
 	}
 }
 
-_when(deployment) := "dated at or before its deployed_at" if data.almguard.lib.safety.has_time(deployment, "deployed_at")
+_when(deployment) := "dated at or before its deployed_at" if {
+	data.almguard.lib.safety.has_time(deployment, "deployed_at")
+}
 
 _when(deployment) := "on record" if not data.almguard.lib.safety.has_time(deployment, "deployed_at")
 

@@ -6,22 +6,14 @@ import data.almguard.rules.safety.safety_evaluation
 
 _snapshot(type, evaluations, deployments) := _with_model(_model(type, evaluations), deployments)
 
-_with_model(model, deployments) := {
-	"schema_version": 1,
-	"registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
-	"models": [model],
-	"deployments": deployments,
-}
+_with_model(model, deployments) := data.almguard.test.builder.snapshot({"models": [model], "deployments": deployments})
 
-_model(type, evaluations) := {
-	"name": "m", "risk_tier": "high", "type": type,
-	"versions": [{"version": "1.0.0", "safety_evaluations": evaluations}],
-}
+_model(type, evaluations) := data.almguard.test.builder.model_with_version(
+	{"risk_tier": "high", "type": type},
+	{"safety_evaluations": evaluations},
+)
 
-_deployment := {
-	"endpoint": "ep", "model": "m", "version": "1.0.0", "environment": "production",
-	"traffic_percent": 100, "deployed_at": "2026-10-03T10:00:00Z",
-}
+_deployment := data.almguard.test.builder.deployment({"deployed_at": "2026-10-03T10:00:00Z"})
 
 _undated_deployment := object.remove(_deployment, ["deployed_at"])
 
@@ -108,7 +100,11 @@ test_generative_types_come_from_shared_config if {
 }
 
 test_each_serving_deployment_is_checked if {
-	staging := object.union(_deployment, {"endpoint": "ep-staging", "environment": "staging", "deployed_at": "2026-09-01T10:00:00Z"})
+	staging := object.union(_deployment, {
+		"endpoint": "ep-staging",
+		"environment": "staging",
+		"deployed_at": "2026-09-01T10:00:00Z",
+	})
 	evaluations := [_passed("red-team", "2026-10-01T10:00:00Z")]
 	safety_evaluation.deny == {{
 		"resource": {"kind": "deployment", "id": "ep-staging/m@1.0.0"},
