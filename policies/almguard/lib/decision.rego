@@ -194,13 +194,15 @@ ok if count(errors) == 0
 
 # ------------------------------------------------------------------------- findings
 
-_raw contains finding if {
+# A finding is its rule, resource and message (a set: one finding however many parts
+# repeat it); the rest is joined from the catalog and the waivers.
+_raw contains {"rule_id": finding.rule_id, "resource": finding.resource, "message": finding.message} if {
 	ok
 	some p in _parts
 	some finding in p.findings
 }
 
-_joined contains finding if {
+_joined := [finding |
 	some raw in _raw
 	rule := data.almguard.catalog.rules[raw.rule_id]
 	index := data.almguard.lib.waivers.waiver_for(raw, waivers, now_ns, waivers_ns)
@@ -211,7 +213,7 @@ _joined contains finding if {
 	}
 	with_waiver := _with_waiver(base, index)
 	finding := _with_blocking(with_waiver)
-}
+]
 
 _with_waiver(base, null) := base
 
@@ -383,10 +385,13 @@ _check(title, rule_id) := {
 	"remediation": rule.remediation,
 } if {
 	rule := data.almguard.catalog.rules[rule_id]
-	about := [f | some f in findings; f.rule_id == rule_id; [f.resource.kind, f.resource.id] in _relevant]
+	about := [f | some f in _about_proposal; f.rule_id == rule_id]
 	active := [f | some f in about; not f.waived]
 	messages := [f.message | some f in about]
 }
+
+# The findings about the proposal's resources (few), which the checklist reads per rule.
+_about_proposal := [f | some f in findings; [f.resource.kind, f.resource.id] in _relevant]
 
 _all_waived(about, active) if {
 	count(about) > 0
