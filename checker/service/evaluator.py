@@ -32,7 +32,7 @@ BASELINES = 8   # snapshots whose findings are kept for gates
 
 
 class Evaluator:
-    """Scans and gates, serialised on the engine's thread."""
+    """Scans and gates: side by side on a pooled engine, else in turn on one thread."""
 
     def __init__(self, settings: Evaluation) -> None:
         self.settings = settings
@@ -144,7 +144,7 @@ class Evaluator:
             self._thread.shutdown()
 
     def with_engine(self, fn: Callable[[Engine, PolicySet], T]) -> T:
-        """fn(engine, policies) on the engine's thread, in turn with scans and gates: the
+        """fn(engine, policies) as scans and gates run (in turn, on an engine that needs it): the
         service's readiness probe and its reloading of policies into an engine that lost
         them (an OPA server restarted empty). EngineError once the engine is shut down."""
         engine = self.engine
