@@ -243,6 +243,13 @@ class VersionRow:
     findings: list[FindingRef]               # on the version, of the other categories
     marks: dict[str, list[FindingRef]]       # the findings of each area's rules (cell)
     status: str                              # in service / not deployed / retired ...
+    serving: bool = False                    # traffic above 0 % on some deployment
+
+    @property
+    def in_focus(self) -> bool:
+        """Shown in full in the lifecycle chapter: it serves traffic or the result holds a
+        finding on it or its deployments. The other versions' facts go to the appendix."""
+        return self.serving or bool(self.findings) or any(self.marks.values())
 
 
 # The lifecycle table's cells and the rule categories whose findings are shown in each.
@@ -261,6 +268,14 @@ class ModelView:
     description: str | None
     versions: list[VersionRow]
     findings: list[FindingRef]   # on the model itself (naming, owner, risk tier)
+
+    @property
+    def detailed(self) -> list[VersionRow]:
+        return [v for v in self.versions if v.in_focus]
+
+    @property
+    def others(self) -> list[VersionRow]:
+        return [v for v in self.versions if not v.in_focus]
 
 
 # ----------------------------------------------------------------------------- findings
@@ -337,6 +352,11 @@ class ReportContext:
     @property
     def incomplete_endpoints(self) -> int:
         return sum(1 for e in self.endpoints if not e.complete)
+
+    @property
+    def other_versions(self) -> int:
+        """Versions whose facts the appendix lists (no traffic, no finding)."""
+        return sum(len(m.others) for m in self.models)
 
 
 # ----------------------------------------------------------------------------- building
@@ -541,7 +561,8 @@ def _models(index: _Index) -> list[ModelView]:
                 findings=_refs(f for f in about if f.category not in shown),
                 marks={cell: _refs(f for f in about if f.category in cats)
                        for cell, cats in CELLS.items()},
-                status=_status(v, deployed)))
+                status=_status(v, deployed),
+                serving=any(d.traffic_percent > 0 for d in deployed)))
         views.append(ModelView(model.name, model.owner, model.risk_tier, model.type,
                                model.description, rows,
                                _refs(index.findings_on(("model", model.name)))))
