@@ -741,7 +741,13 @@ def cmd_compose(args: argparse.Namespace) -> int:
     for note in source.notes:
         print(f"almguard: note: {note}", file=sys.stderr)
     where = args.provenance or (provenance_path(args.output) if args.output else None)
-    _write(render(snapshot, args.output.suffix if args.output else ""), args.output)
+    text = render(snapshot, args.output.suffix if args.output else "")
+    if where is not None:   # both destinations usable before either is written
+        for target in (args.output, where):
+            if target is not None and not target.parent.is_dir():
+                raise AlmguardError(f"cannot write output: directory {target.parent} does "
+                                    "not exist", file=str(target))
+    _write(text, args.output)
     if where is not None:
         _write(json.dumps(source.provenance, indent=2, ensure_ascii=False) + "\n", where)
     doc = snapshot.document
@@ -787,9 +793,59 @@ COMMANDS = {"scan": cmd_scan, "gate": cmd_gate, "lineage": cmd_lineage, "rules":
             "verify": cmd_verify, "compose": cmd_compose}
 
 
+# Arguments naming files a command reads, and files it writes.
+_INPUTS = ("snapshot", "sources", "config", "waivers", "deployment", "data", "policies",
+           "from_dir", "file", "trust", "sign_key", "sign_cert", "sign_chain", "sign_p12")
+_OUTPUTS = ("output", "html", "report", "attest", "provenance")
+_SPELLED = {"output": "-o", "snapshot": "SNAPSHOT", "config": "CONFIG", "file": "FILE",
+            "from_dir": "--from"}
+
+
+def _spelled(name: str) -> str:
+    return _SPELLED.get(name) or "--" + name.replace("_", "-")
+
+
+def _named_paths(args: argparse.Namespace, names: Sequence[str]) -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
+    for name in names:
+        value = getattr(args, name, None)
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and str(item) != "-":
+                found.append((name, Path(item)))
+    return found
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths are one regular file (or will be: an output not written yet);
+    devices such as /dev/null may be named any number of times."""
+    try:
+        if any(p.exists() and not p.is_file() for p in (a, b)):
+            return False
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """No output may replace an input, and no two outputs may be one file: either would
+    lose data a user still needs (the snapshot the report was made from, say)."""
+    outputs = _named_paths(args, _OUTPUTS)
+    inputs = _named_paths(args, _INPUTS)
+    for i, (name, out) in enumerate(outputs):
+        for in_name, source in inputs:
+            if _same_file(out, source):
+                raise UsageError(f"{_spelled(name)} {out} would replace the input "
+                                 f"{_spelled(in_name)}: write it somewhere else")
+        for other_name, other in outputs[i + 1:]:
+            if _same_file(out, other):
+                raise UsageError(f"{_spelled(name)} and {_spelled(other_name)} name the same "
+                                 f"file ({out})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_paths(args)
         return COMMANDS[args.command](args)
     except AlmguardError as exc:
         print(f"almguard: error: {_flagged(exc)}", file=sys.stderr)

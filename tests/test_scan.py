@@ -229,3 +229,30 @@ def test_output_into_a_missing_directory_is_an_error_naming_it(cli, tmp_path: Pa
                     "does not exist")
         assert error == [expected], run.stderr
         assert not (tmp_path / "missing").exists()
+
+
+def test_an_output_never_replaces_an_input_or_another_output(cli, tmp_path: Path):
+    """-o onto the snapshot (or a symlink to it), --attest onto it, two outputs on one file:
+    refused before anything is read or written, the input left as it was."""
+    snapshot = tmp_path / "snap.yaml"
+    snapshot.write_bytes((SAMPLES / "compliant.yaml").read_bytes())
+    before = snapshot.read_bytes()
+    (tmp_path / "link.yaml").symlink_to(snapshot)
+    cases = [
+        (("scan", str(snapshot), "--format", "json", "-o", str(tmp_path / "link.yaml")),
+         "-o", "SNAPSHOT"),
+        (("bom", str(snapshot), "-o", str(snapshot)), "-o", "SNAPSHOT"),
+        (("report", str(snapshot), "--html", str(snapshot)), "--html", "SNAPSHOT"),
+        (("report", str(snapshot), "-o", str(tmp_path / "r.pdf"), "--html",
+          str(tmp_path / "r.pdf")), "-o", "--html"),
+    ]
+    for args, first, second in cases:
+        run = cli(*args)
+        assert run.code == 2, (args, run.stderr)
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("almguard: error: " + first), lines
+        assert second in lines[0], lines
+        assert snapshot.read_bytes() == before
+        assert not (tmp_path / "r.pdf").exists()
+    run = cli("scan", str(snapshot), "--format", "json", "-o", os.devnull)
+    assert run.code == 0, run.stderr  # a device may be named as often as one likes
