@@ -67,8 +67,5 @@ model_config_kinds(model) := by_type | by_tag if {
 	by_tag := {kind | some kind in _config.prompted_config_artifacts; tagged_prompted(model)}
 }
 
-# True when a string value is recorded and not blank.
-present(value) if {
-	is_string(value)
-	trim_space(value) != ""
-}
+# True when a string value is recorded and not blank (data.almguard.lib.text).
+present(value) if data.almguard.lib.text.present(value)

@@ -17,11 +17,6 @@ _fields := {"rule_id", "resource", "justification", "approved_by", "approved_at"
 
 _texts := ["rule_id", "resource", "justification", "approved_by"]
 
-# Blank: nothing but white space, separators, control, format and combining characters
-# (U+200B and friends) and the letters and symbols that print as nothing (Hangul fillers,
-# the braille blank, variation selectors), so an approver of "\u200b" is no approver.
-_blank := `^[\s\p{Z}\p{Cc}\p{Cf}\p{M}\x{115F}\x{1160}\x{17B4}\x{17B5}\x{180B}-\x{180F}\x{2800}\x{3164}\x{FE00}-\x{FE0F}\x{FFA0}]*$`
-
 _max_days := data.almguard.config.waivers.max_duration_days
 
 _not_a_time := "must be an RFC 3339 time with a zone, such as 2026-11-20T08:00:00Z"
@@ -63,14 +58,10 @@ _errors(waiver, path) := {{"path": path, "message": "a waiver is a mapping"}} if
 
 _text_error(_, value) := "must be a string" if not is_string(value)
 
-_text_error(_, value) := "must not be blank" if {
-	is_string(value)
-	regex.match(_blank, value)
-}
+_text_error(_, value) := "must not be blank" if data.almguard.lib.text.blank(value)
 
 _text_error("rule_id", value) := sprintf("unknown rule '%s' (almguard rules lists the catalog)", [value]) if {
-	is_string(value)
-	not regex.match(_blank, value)
+	data.almguard.lib.text.present(value)
 	not data.almguard.catalog.rules[value]
 }
 

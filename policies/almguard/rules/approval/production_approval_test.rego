@@ -68,3 +68,10 @@ test_deployment_of_unknown_version_is_skipped if {
 	deployment := object.union(_deployment("production", 100), {"version": "9.9.9"})
 	count(rule.deny) == 0 with input as _snapshot([], [deployment])
 }
+
+test_an_approval_by_nobody_does_not_count if {
+	every approver in ["", "  ", "\u200b", "\u3164"] {
+		approval := object.union(_approval("production"), {"approved_by": approver})
+		rule.deny == {_unapproved} with input as _snapshot([approval], [_deployment("production", 100)])
+	}
+}

@@ -44,7 +44,4 @@ deny contains finding if {
 }
 
 # A record field counts when it holds non-blank text.
-_recorded(value) if {
-	is_string(value)
-	trim_space(value) != ""
-}
+_recorded(value) if data.almguard.lib.text.present(value)
