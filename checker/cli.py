@@ -27,6 +27,7 @@ from .generate import generate
 from .lineage import endpoint_lineage
 from .metadata import SEVERITIES
 from .cache import PartCache
+from .compose import Provenance
 from .pipeline import Pipeline, Request
 from .policyset import PolicySet, load_policies
 from .progress import Progress
@@ -118,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Policy-as-code compliance for the ML model lifecycle.",
         formatter_class=argparse.RawDescriptionHelpFormatter,  # the path is not wrapped
         epilog=f"Formats, exit codes and rules: {docs_dir()}/"
-        "{snapshot,results,rules,decision}.md")
+        "{snapshot,results,rules,decision}.md\n"
+        f"Evidence for auditors: {docs_dir()}/{{attestation,oscal,bom}}.md\n"
+        f"Composing sources: {docs_dir()}/{{compose,ledger}}.md")
     parser.add_argument("--version", action="version", version=f"almguard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -172,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "digests, preprocessing and training job. Exit 1 if lineage is "
                              "incomplete.")
     _snapshot_arg(lineage)
+    _provenance_arg(lineage)
     lineage.add_argument("--endpoint", required=True)
     lineage.add_argument("--format", choices=("table", "json"), default="table")
     _engine_args(lineage)
@@ -182,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "versions serving each endpoint (or one): model cards, training "
                          "and evaluation datasets with digests, preprocessing and training "
                          "job as formulation. Facts only, no evaluation. Exit 0 written, 2 "
-                         "error (an unknown endpoint, a bad snapshot).")
+                         "error (an unknown endpoint, a bad snapshot). See docs/bom.md.")
     _snapshot_arg(bom)
     bom.add_argument("--endpoint", help="only the versions serving this endpoint "
                      "(default: every endpoint)")
@@ -196,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "with remediation, rule catalog. The PDF is PDF/A-3b with the "
                             "JSON result attached. Exit codes as for scan.")
     _snapshot_arg(report)
+    _provenance_arg(report)
     report.add_argument("--output", "-o", type=Path, metavar="FILE",
                         help="write the PDF report here")
     report.add_argument("--html", type=Path, metavar="FILE",
@@ -293,19 +298,40 @@ def build_parser() -> argparse.ArgumentParser:
                          "SHA-256 the service config stores.")
 
     verify = sub.add_parser(
-        "verify", help="verify a signed report or a gate attestation",
+        "verify", help="verify a signed report or a gate attestation (docs/attestation.md)",
         description="Verify evidence, told apart by content. A signed PDF report: the "
-        "signature is valid and chains to --trust, nothing changed since signing, and the "
-        "attached result document matches the digests the report prints. A gate "
+        "signature is valid, its certificate may sign documents and chains to --trust, a "
+        "time-stamp's authority chains to --tsa-trust, nothing changed since signing, and "
+        "the attached result document matches the digests the report prints. A gate "
         "attestation (DSSE envelope): signed by the --trust public key, its subject is "
-        "--artifact-digest, and the gate allowed. Exit 0 valid, 1 invalid (one line saying "
-        "what failed), 2 cannot verify. Needs: pip install 'almguard[evidence]'.")
+        "--artifact-digest, the gate allowed, and it was for --endpoint in --environment "
+        "(and at least --traffic-percent, no older than --max-age). Exit 0 valid, 1 invalid "
+        "(one line saying what failed), 2 cannot verify. Needs: pip install "
+        "'almguard[evidence]'. See docs/attestation.md.")
     verify.add_argument("file", type=Path, help="report.pdf or attestation.json")
     verify.add_argument("--trust", action="append", type=Path, default=[], metavar="FILE",
                         help="report: the CA certificate(s) the signer must chain to (PEM "
                         "or DER, repeatable); attestation: the signer's public key (PEM)")
-    verify.add_argument("--artifact-digest", metavar="sha256:HEX",
-                        help="attestation: the digest of the artifact about to be deployed")
+    verify.add_argument("--tsa-trust", action="append", type=Path, default=[],
+                        metavar="FILE", help="report: the CA certificate(s) a signature "
+                        "time-stamp's authority must chain to (PEM or DER, repeatable; "
+                        "separate from --trust)")
+    verify.add_argument("--artifact-digest", metavar="ALG:HEX",
+                        help="attestation (required): the digest of the artifact about to "
+                        "be deployed, sha256:, sha384: or sha512: and lower-case hex")
+    verify.add_argument("--endpoint", metavar="NAME",
+                        help="attestation (required): the endpoint being deployed to")
+    verify.add_argument("--environment", metavar="ENV",
+                        help="attestation (required): the environment being deployed to")
+    verify.add_argument("--traffic-percent", type=float, metavar="P",
+                        help="attestation: the traffic share being deployed; refused if "
+                        "more than the gate allowed")
+    verify.add_argument("--max-age", metavar="DURATION",
+                        help="attestation: refuse a gate whose time is more than DURATION "
+                        "(e.g. 30m, 12h, 7d) before --at")
+    verify.add_argument("--at", metavar="TIME",
+                        help="attestation: the reference time of --max-age (RFC 3339; "
+                        "default: now)")
 
     comp = sub.add_parser(
         "compose", help="merge several sources into one snapshot (docs/compose.md)",
@@ -336,18 +362,39 @@ def _snapshot_arg(parser: argparse.ArgumentParser) -> None:
                         "merged into the snapshot (docs/compose.md)")
 
 
+def _provenance_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provenance", type=Path, metavar="FILE",
+                        help="with SNAPSHOT: the provenance `compose` wrote beside it, to "
+                        "show which source said each fact (--sources shows it anyway)")
+
+
 def _load_snapshot(args: argparse.Namespace) -> LoadedSnapshot:
     """SNAPSHOT, or the composition of --sources CONFIG (one of the two)."""
+    return _load_sourced(args)[0]
+
+
+def _load_sourced(args: argparse.Namespace) -> tuple[LoadedSnapshot, Provenance | None]:
+    """The snapshot and, for display only, its provenance: a composition's own, or the
+    --provenance FILE of a SNAPSHOT (which must record that snapshot's digest)."""
+    from .compose import load_provenance
     if (args.snapshot is None) == (args.sources is None):
         raise UsageError("give a SNAPSHOT or --sources CONFIG (one of them)")
+    provenance_file: Path | None = getattr(args, "provenance", None)
     if args.sources is not None:
+        if provenance_file is not None:
+            raise UsageError("--provenance FILE goes with a SNAPSHOT file; --sources "
+                             "composes its own provenance")
         from .sources.composed import ComposedSource
         source = ComposedSource(args.sources)
         snapshot = source.load()
         for note in source.notes:
             print(f"almguard: note: {note}", file=sys.stderr)
-        return snapshot
-    return FileSource(args.snapshot).load()
+        assert source.provenance is not None
+        return snapshot, Provenance.model_validate(source.provenance)
+    snapshot = FileSource(args.snapshot).load()
+    if provenance_file is None:
+        return snapshot, None
+    return snapshot, load_provenance(provenance_file, snapshot.digest, snapshot.origin)
 
 
 def _import_args(parser: argparse.ArgumentParser, default_name: str) -> None:
@@ -444,12 +491,12 @@ def _flagged(exc: AlmguardError) -> AlmguardError:
 
 
 def _evaluate(args: argparse.Namespace, gate: bool
-              ) -> tuple[ResultDocument, RenderContext]:
+              ) -> tuple[ResultDocument, RenderContext, Provenance | None]:
     """Shared by scan, gate and report: load, then one pipeline (with the proposal for a
-    gate) gives the result."""
+    gate) gives the result. The provenance (of a composition) is for display only."""
     progress = Progress(timings=args.timings)
     with progress.step("Loading snapshot", "load"):
-        snapshot = _load_snapshot(args)
+        snapshot, provenance = _load_sourced(args)
     policies = _policies(args)
     request = Request(fail_on=args.fail_on,
                       waivers=load_waivers(args.waivers) if args.waivers else None)
@@ -468,18 +515,19 @@ def _evaluate(args: argparse.Namespace, gate: bool
     color, width = _terminal()
     ctx = RenderContext(color=color and args.output is None, width=width, snapshot=snapshot,
                         policies=policies)
-    return result, ctx
+    return result, ctx, provenance
 
 
-def _scan_only(args: argparse.Namespace) -> tuple[LoadedSnapshot, PolicySet, ResultDocument]:
+def _scan_only(args: argparse.Namespace
+               ) -> tuple[LoadedSnapshot, PolicySet, ResultDocument, Provenance | None]:
     """A plain scan (no waivers, fail on any finding) for the commands that show facts
     beside the findings: lineage."""
-    snapshot = _load_snapshot(args)
+    snapshot, provenance = _load_sourced(args)
     policies = _policies(args)
     with _engine(args) as engine:
         engine.load(policies)
         result = Pipeline(policies, engine).scan(snapshot)
-    return snapshot, policies, result
+    return snapshot, policies, result, provenance
 
 
 def _emit(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext) -> int:
@@ -494,20 +542,20 @@ def _emit(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext) 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     if args.report is None:
-        return _emit(args, *_evaluate(args, gate=False))
+        return _emit(args, *_evaluate(args, gate=False)[:2])
     kind = _report_kind(args.report)
     generated_at = _generated_at(args)
-    result, ctx = _evaluate(args, gate=False)
+    result, ctx, provenance = _evaluate(args, gate=False)
     code = _emit(args, result, ctx)
     _write_reports(args, result, ctx, generated_at,
                    pdf=args.report if kind == "pdf" else None,
-                   html=args.report if kind == "html" else None)
+                   html=args.report if kind == "html" else None, provenance=provenance)
     return code
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
     signer = _attest_signer(args)
-    result, ctx = _evaluate(args, gate=True)
+    result, ctx, _ = _evaluate(args, gate=True)
     if signer is None:
         return _emit(args, result, ctx)
     from .evidence.attestation import attest_gate
@@ -567,17 +615,26 @@ def _report_signer(args: argparse.Namespace) -> Any:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .evidence.verify import verify
-    outcome = verify(args.file, trust=args.trust, artifact_digest=args.artifact_digest)
+    from .evidence.verify import Target, verify
+    at = None
+    if args.at is not None:
+        from .times import parse_time
+        try:
+            at = parse_time(args.at)
+        except ValueError as exc:
+            raise UsageError(f"--at {args.at!r}: {exc}") from None
+    target = Target(args.artifact_digest, args.endpoint, args.environment,
+                    args.traffic_percent, args.max_age, at)
+    outcome = verify(args.file, trust=args.trust, tsa_trust=args.tsa_trust, target=target)
     verdict = "valid" if outcome.valid else "invalid"
     print(f"almguard: {verdict}: {outcome.kind} {args.file}: {outcome.message}")
     return outcome.exit_code
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    snapshot, policies, result = _scan_only(args)
+    snapshot, policies, result, provenance = _scan_only(args)
     answer = endpoint_lineage(snapshot.model, args.endpoint, result.findings,
-                              policies.rules.values())
+                              policies.rules.values(), provenance)
     color, width = _terminal()
     text = (lineage_json(answer) if args.format == "json"
             else lineage_table(answer, color=color, width=width))
@@ -614,14 +671,17 @@ def _generated_at(args: argparse.Namespace) -> datetime:
 
 def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: RenderContext,
                    generated_at: datetime, *, pdf: Path | None = None,
-                   html: Path | None = None, signing: Any = None) -> None:
-    """Render the one result document (plus its snapshot) as HTML and/or PDF/A."""
+                   html: Path | None = None, signing: Any = None,
+                   provenance: Provenance | None = None) -> None:
+    """Render the one result document (plus its snapshot, and the provenance of a
+    composition: display only) as HTML and/or PDF/A."""
     from reports import build_context, render_html, render_pdf_report
     assert ctx.snapshot is not None and ctx.policies is not None
     progress = Progress(timings=args.timings)
     with progress.step("Rendering report", "report_html"):
         context = build_context(result, ctx.snapshot, ctx.rules, generated_at=generated_at,
-                                frameworks=getattr(args, "frameworks", None))
+                                frameworks=getattr(args, "frameworks", None),
+                                provenance=provenance)
         text = render_html(context)
     if html is not None:
         _write(text, html)
@@ -654,12 +714,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {args.output}: -o writes the PDF; use --html FILE for HTML")
     generated_at = _generated_at(args)
     signing = _report_signer(args)
-    result, ctx = _evaluate(args, gate=False)
+    result, ctx, provenance = _evaluate(args, gate=False)
     s = result.summary
     print(f"almguard: {s.verdict}: {count(s.findings, 'finding')}, {s.waived} waived",
           file=sys.stderr)
     _write_reports(args, result, ctx, generated_at, pdf=args.output, html=args.html,
-                   signing=signing)
+                   signing=signing, provenance=provenance)
     return result.exit_code
 
 

@@ -22,6 +22,8 @@ from conftest import ROOT, SAMPLES, run_cli
 CARRIED = {"policies": "checker/policies", "templates": "reports/templates",
            "conftest": "checker/conftest", "docs": "checker/docs"}
 DOCS = ("snapshot.md", "results.md", "rules.md", "decision.md")
+MORE_DOCS = {"Evidence for auditors": ("attestation", "oscal", "bom"),
+             "Composing sources": ("compose", "ledger")}
 
 
 def _docs_named_by_help(text: str) -> Path:
@@ -37,6 +39,10 @@ def test_help_points_to_the_docs_of_the_formats():
     docs = _docs_named_by_help(run.stdout)
     assert docs == ROOT / "docs"
     assert all((docs / name).is_file() for name in DOCS)
+    for label, names in MORE_DOCS.items():
+        line = f"{label}: {docs}/{{{','.join(names)}}}.md"
+        assert line in run.stdout.splitlines(), run.stdout
+        assert all((docs / f"{name}.md").is_file() for name in names)
 
 
 def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
