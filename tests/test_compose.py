@@ -214,3 +214,24 @@ def test_a_digest_the_run_events_contradict_is_a_conflict(workdir: Path) -> None
     message = str(caught.value)
     assert "dataset loan-applications@3: digest" in message
     assert "'registry'" in message and "'lineage'" in message and "events.ndjson:" in message
+
+
+def test_the_written_snapshot_does_not_depend_on_the_source_order(workdir: Path, cli) -> None:
+    reversed_config = write_config(workdir, """\
+sources:
+  - {name: lineage, kind: openlineage, paths: [../openlineage/events.ndjson]}
+  - {name: ledger, kind: ledger, paths: [../ledger/ledger.yaml]}
+  - {name: cluster, kind: kserve, paths: [../kserve], environment: staging}
+  - {name: registry, kind: file, path: registry.yaml}
+""")
+    reversed_config.write_text(reversed_config.read_text().replace(
+        "registry: {name: composed}", "registry: {name: contoso-composed, "
+        "organization: Contoso Bank}"))
+    for suffix in (".yaml", ".json"):
+        written = []
+        for config in (workdir / "compose" / "compose.yaml", reversed_config):
+            out = workdir / f"out{len(written)}{suffix}"
+            run = cli("compose", str(config), "-o", str(out))
+            assert run.code == 0, run.stderr
+            written.append(out.read_bytes())
+        assert written[0] == written[1]  # the same bytes, not only the same digest

@@ -159,3 +159,29 @@ def test_malformed_events_name_file_and_line(tmp_path: Path, line: str, words: s
         openlineage_fragment("ol", [events], runs={})
     assert caught.value.line == 6 and caught.value.file == str(events)
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("old, new, path, words", [
+    # a misspelt role would silently make the holdout set training data
+    ('"almguard.role", "value": "evaluation"', '"almguard.role", "value": "evaluaton"',
+     "inputs[1].facets.tags.tags[1].value",
+     "almguard.role: 'evaluaton' is not one of training, evaluation"),
+    ('"almguard.role", "value"', '"almguard.rle", "value"',
+     "inputs[1].facets.tags.tags[1].key", "almguard.rle: not an almguard tag (known: "
+     "almguard.digest, almguard.role"),
+    ('"almguard.model_version", "value": "credit-risk-scorer@2.1.0"',
+     '"almguard.model_versoin", "value": "credit-risk-scorer@2.1.0"',
+     "run.facets.tags.tags[0].key", "almguard.model_versoin: not an almguard tag"),
+])
+def test_unknown_almguard_tags_and_roles_are_refused(tmp_path: Path, old: str, new: str,
+                                                     path: str, words: str) -> None:
+    events = tmp_path / "events.ndjson"
+    text = FIXTURE.read_text()
+    assert old in text
+    events.write_text(text.replace(old, new))
+    with pytest.raises(SnapshotError) as caught:
+        openlineage_fragment("ol", [events], runs={})
+    error = caught.value
+    assert error.file == str(events) and error.line is not None
+    assert error.path == path
+    assert words in error.message

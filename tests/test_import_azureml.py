@@ -434,6 +434,22 @@ MALFORMED = [
      "tags[\"almguard.input.out_of_time\"]: 'holdout' is not one of training, evaluation"),
     ("data.json", lambda v: [1, 2], "[0]: expected an object"),
     ("endpoints/fraud-detector-prod.json", lambda v: "42", "expected the JSON object or list"),
+    # a misspelt almguard.* tag is refused, never ignored (MLflow's wording)
+    ("models/fraud-detector.json", lambda v: [dict(v[0], tags={"almguard.ownr": "x"})] + v[1:],
+     '[0].tags["almguard.ownr"]: not an almguard tag (known: almguard.owner, '
+     "almguard.risk_tier, almguard.semver, almguard.type"),
+    ("endpoints/credit-risk-prod.json", _set("tags", {"almguard.envronment": "staging"}),
+     'tags["almguard.envronment"]: not an almguard tag (known: almguard.environment;'),
+    ("deployments/credit-risk-prod.json",
+     lambda v: [dict(v[0], tags={"almguard.environment": "staging"})] + v[1:],
+     '[0].tags["almguard.environment"]: not an almguard tag (none is read here'),
+    ("data.json", lambda v: [dict(v[0], tags={"almguard.personal-data": "true"})] + v[1:],
+     '[0].tags["almguard.personal-data"]: not an almguard tag (known: almguard.digest, '
+     "almguard.personal_data"),
+    ("jobs/credit-risk-pipeline-2611.json", _set("tags", {"almguard.trainig_step": "fit"}),
+     'tags["almguard.trainig_step"]: not an almguard tag (known: almguard.training_step, '
+     "almguard.input.<name>"),
+    ("models/fraud-detector.json", lambda v: "\ufeff", "is empty (only a UTF-8 byte-order"),
 ]
 
 
@@ -488,3 +504,10 @@ def test_workspace_name_needed_when_no_id_tells_it(cli, tmp_path):
     assert run.code == 0, run.stderr
     assert yaml.safe_load(run.stdout)["datasets"] == [
         {"name": "d", "version": "1", "uri": "azureml://datastores/x/paths/d"}]
+
+
+def test_a_file_with_a_byte_order_mark_reads_as_without(workspace):
+    path = workspace / "models" / "fraud-detector.json"
+    plain = AzureMLExportSource(workspace, captured_at=CAPTURED).load().document
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert AzureMLExportSource(workspace, captured_at=CAPTURED).load().document == plain

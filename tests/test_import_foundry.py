@@ -241,6 +241,10 @@ MALFORMED = [
     ("agents/loan-assistant.json",
      lambda v: v[:1] + [dict(v[1], metadata={"almguard.stage": "live"})],
      '[1].metadata["almguard.stage"]: \'live\' is not one of development'),
+    ("agents/loan-assistant.json",  # a misspelt key would leave a production agent in dev
+     lambda v: [dict(v[0], metadata={"almguard.stge": "production"})] + v[1:],
+     '[0].metadata["almguard.stge"]: not an almguard tag (known: almguard.owner, '
+     "almguard.risk_tier, almguard.semver, almguard.stage, almguard.type"),
     ("agents/loan-assistant.json", lambda v: v + [v[1]],
      "[2].version: agent version loan-assistant@2 is exported twice"),
     ("evaluations/loan-assistant-2-quality/almguard.json",

@@ -37,6 +37,7 @@ from ..documents import DocumentError, Limits
 from ..errors import SnapshotError
 from ..ids import dataset_id, deployment_id, model_version_id
 from ..times import check_time, time_ns
+from .convention import TAG, unknown_key, unknown_message
 from .importing import (ENVIRONMENTS, EVALUATION_INPUT, MODEL_TAGS, code_ref, natural,
                         registry_block)
 from .interface import LoadedSnapshot, SnapshotSource, validate
@@ -54,6 +55,15 @@ COMMIT_KEYS = ("azureml.git.commit", "mlflow.source.git.commit")
 REPO_KEYS = ("azureml.git.repository_uri", "mlflow.source.git.repoURL")
 # A pipeline job's tag naming its training step (else: the step that makes its model output).
 TRAINING_STEP_TAG = "almguard.training_step"
+INPUT_TAG = "almguard.input."  # + <input> or <step>.<input>: that input's role
+SEMVER_TAG = "almguard.semver"
+# The almguard.* tags read on each kind of export (any other is a typo: an input error).
+VERSION_TAGS = (*(tag for _, tag, _ in MODEL_TAGS), SEMVER_TAG)
+DATA_TAGS = ("almguard.digest", "almguard.personal_data")
+JOB_TAGS = (TRAINING_STEP_TAG,)
+ENDPOINT_TAGS = ("almguard.environment",)
+DEPLOYMENT_TAGS: tuple[str, ...] = ()
+SEE = "README, 'Importing from Azure ML / Foundry'"
 
 _ID = re.compile(r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
                  r"Microsoft\.MachineLearningServices/workspaces/(?P<ws>[^/]+)", re.IGNORECASE)
@@ -74,6 +84,14 @@ def _asset_ref(value: str, kind: str) -> tuple[str, str] | None:
     if match and (value.startswith(("azureml:", "/subscriptions/"))):
         return match["name"], match["version"]
     return None
+
+
+def text_after_bom(path: Path) -> bool:
+    """False for a file that holds a UTF-8 byte-order mark and nothing else."""
+    try:
+        return path.read_bytes() != b"\xef\xbb\xbf"
+    except OSError:
+        return True
 
 
 def path_text(loc: Sequence[str | int]) -> str:
@@ -147,6 +165,13 @@ class Item:
                 raise self.fail(f"tag values are strings, got {type(value).__name__}",
                                 *parent, key, name)
         return dict(tags)
+
+    def known_tags(self, tags: dict[str, str], known: Sequence[str],
+                   at: tuple[str, ...] = ("tags",), prefixes: Sequence[str] = ()) -> None:
+        """Refuse an almguard.* tag that is none of ``known`` (a typo would be ignored)."""
+        typo = unknown_key(tags, TAG, known, prefixes)
+        if typo is not None:
+            raise self.fail(unknown_message(known, SEE, prefixes=prefixes), *at, typo)
 
     def choice(self, tags: dict[str, str], tag: str, allowed: Sequence[str],
                at: tuple[str, ...] = ("tags",)) -> str | None:
@@ -245,7 +270,10 @@ class AzureMLExportSource(SnapshotSource):
             text = documents.read_text(path, self.limits)
             return text, documents.parse(text, json_syntax=True, limits=self.limits)
         except DocumentError as exc:
-            raise SnapshotError(exc.message, file=name, line=exc.line) from None
+            message = exc.message
+            if not text_after_bom(path):
+                message = "is empty (only a UTF-8 byte-order mark)"
+            raise SnapshotError(message, file=name, line=exc.line) from None
 
     def items(self, kind: str, what: str, folder: str | None = None) -> Iterator[Item]:
         for path in self.files(kind, folder):
@@ -256,8 +284,8 @@ class AzureMLExportSource(SnapshotSource):
             elif isinstance(value, list):
                 entries = [((i,), v) for i, v in enumerate(value)]
             else:
-                raise SnapshotError(f"expected the JSON object or list that `{what}` prints",
-                                    file=name)
+                raise SnapshotError(f"expected the JSON object or list that `{what}` prints, "
+                                    f"got {type(value).__name__}", file=name, line=1)
             for loc, entry in entries:
                 if not isinstance(entry, dict):
                     line = documents.line_of(text, loc, self.limits) if loc else None
@@ -391,6 +419,7 @@ class AzureMLExportSource(SnapshotSource):
     def _check_container(self, model: _Model) -> None:
         container = model.container
         assert container is not None
+        container.known_tags(container.tags(), VERSION_TAGS)
         ignored = sorted(t for t in container.tags() if t.startswith("almguard."))
         if ignored:
             self.warnings.append(f"model {model.name!r}: tags {', '.join(ignored)} of the "
@@ -407,6 +436,7 @@ class AzureMLExportSource(SnapshotSource):
         # a tag (ALM-REG-001 reads it) and the version string is not renamed.
         item = entry.item
         tags = item.tags()
+        item.known_tags(tags, VERSION_TAGS)
         out: dict[str, Any] = {"version": item.string("version", required=True)}
         stage = item.string("stage")
         if entry.archived:
@@ -469,6 +499,7 @@ class AzureMLExportSource(SnapshotSource):
             if name in found:
                 raise item.fail(f"job {name!r} is exported twice (also in "
                                 f"{found[name].file})", *_job_field(item, "name"))
+            item.known_tags(_job_tags(item), JOB_TAGS, _tags_key(item), (INPUT_TAG,))
             found[name] = item
         return found
 
@@ -513,7 +544,7 @@ class AzureMLExportSource(SnapshotSource):
                 if ref:
                     base_models.append({"name": ref[0], "version": ref[1]})
                 continue
-            role = job.choice(job_tags, f"almguard.input.{prefix}{name}", INPUT_ROLES,
+            role = job.choice(job_tags, f"{INPUT_TAG}{prefix}{name}", INPUT_ROLES,
                               _tags_key(job))
             if role is None:
                 role = "evaluation" if EVALUATION_INPUT.search(name) else "training"
@@ -625,6 +656,7 @@ class AzureMLExportSource(SnapshotSource):
                                 f"(also in {seen[(name, version)]})", "version")
             seen[(name, version)] = item.file
             tags = item.tags()
+            item.known_tags(tags, DATA_TAGS)
             dataset: dict[str, Any] = {"name": name, "version": version}
             for key, value in (("uri", item.string("path")),
                                ("digest", tags.get("almguard.digest")),
@@ -647,6 +679,7 @@ class AzureMLExportSource(SnapshotSource):
     def _read_deployments(self) -> list[dict[str, Any]]:
         endpoints = self._by_name("endpoints", "az ml online-endpoint show", "endpoint")
         for item in endpoints.values():
+            item.known_tags(item.tags(), ENDPOINT_TAGS)
             for split, share in item.mapping("traffic").items():
                 if (not isinstance(share, (int, float)) or isinstance(share, bool)
                         or not 0 <= share <= 100):
@@ -696,6 +729,7 @@ class AzureMLExportSource(SnapshotSource):
             if created_by:
                 deployment["deployed_by"] = created_by
             tags = item.tags()
+            item.known_tags(tags, DEPLOYMENT_TAGS)
             tags.setdefault("azureml.deployment", name)
             registry = _REGISTRY_ID.match(model_ref)
             if registry:

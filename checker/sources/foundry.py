@@ -33,12 +33,14 @@ from ..canonical import canonical_json, sha256
 from ..errors import SnapshotError
 from ..ids import dataset_id, model_version_id
 from ..times import check_time, format_time, from_epoch_s
-from .importing import natural
+from .importing import MODEL_TAGS, natural
 
 if TYPE_CHECKING:
     from .azureml import AzureMLExportSource, Item
 
 STAGES = ("development", "evaluation", "staging", "production", "archived", "retired")
+# The almguard.* keys read in an agent version's metadata (any other is a typo).
+AGENT_TAGS = (*(tag for _, tag, _ in MODEL_TAGS), "almguard.stage", "almguard.semver")
 # Agent tools that retrieve knowledge (the agent's RAG configuration).
 KNOWLEDGE_TOOLS = ("file_search", "azure_ai_search")
 # The content-safety metrics of azure-ai-evaluation (its EvaluationMetrics names).
@@ -119,6 +121,7 @@ def add_agents(source: AzureMLExportSource,
 def _agent_version(item: Item) -> dict[str, Any]:
     definition: dict[str, Any] = item.value["definition"]
     tags = item.tags("metadata")
+    item.known_tags(tags, AGENT_TAGS, ("metadata",))
     out: dict[str, Any] = {"version": item.string("version", required=True),
                            "created_at": _created(item)}
     stage = item.choice(tags, "almguard.stage", STAGES, ("metadata",))

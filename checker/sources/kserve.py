@@ -20,11 +20,15 @@ from ..errors import SnapshotError
 from ..ids import deployment_id
 from ..times import check_time
 from ..validation import LineOf, Loc, format_loc, shown
+from .convention import ANNOTATION, not_one_of, unknown_key, unknown_message
 
 API_GROUP = "serving.kserve.io/"
 KIND = "InferenceService"
-ANNOTATION = "almguard.dev/"
 ENVIRONMENTS = ("development", "staging", "production")
+# The almguard.dev/ annotations read here (any other is a typo: an input error).
+ANNOTATIONS = ("environment", "model-version", "previous-model-version", "deployed-at",
+               "rollout")
+SEE = "docs/compose.md, 'kserve'"
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -33,6 +37,11 @@ class _Reader:
 
     def __init__(self, file: str, line_of: LineOf, root: Loc) -> None:
         self.file, self.line_of, self.root = file, line_of, root
+        # deployment field (e.g. "traffic_percent") -> where in the manifest it was read
+        self.fields: dict[tuple[int, str], Loc] = {}
+
+    def line(self, loc: Loc) -> int | None:
+        return self.line_of(self.root + loc)
 
     def fail(self, loc: Loc, message: str) -> SnapshotError:
         full = self.root + loc
@@ -97,15 +106,20 @@ def kserve_fragment(name: str, paths: list[Path], *, environment: str | None,
             if kind != KIND or not api.startswith(API_GROUP):
                 raise reader.fail(("kind",), f"expected {KIND} of {API_GROUP}v1beta1, got "
                                   f"{kind} of {api}")
-            for deployment in _deployments(item, reader, environment, artifacts):
+            for index, deployment in enumerate(_deployments(item, reader, environment,
+                                                            artifacts)):
                 endpoint = deployment["endpoint"]
-                where = (str(file), line_of(loc) or 1)
+                where = (str(file), line_of(loc) or reader.line(("metadata", "name")) or 1)
                 if endpoint in endpoints and endpoints[endpoint] != f"{file}{loc}":
                     raise reader.fail(("metadata", "name"), f"endpoint {endpoint!r} is "
                                       f"also defined in {endpoints[endpoint]}")
                 endpoints[endpoint] = f"{file}{loc}"
                 ident = deployment_id(endpoint, deployment["model"], deployment["version"])
                 fragment.where[("deployment", ident)] = where
+                for (number, name), field_loc in sorted(reader.fields.items()):
+                    if number == index:
+                        fragment.fields[("deployment", ident, name)] = (
+                            str(file), reader.line(field_loc))
                 fragment.deployments.append(deployment)
     return fragment
 
@@ -126,6 +140,15 @@ def _time(reader: _Reader, loc: Loc, value: str | None) -> str | None:
         raise reader.fail(loc, str(exc)) from None
 
 
+def _percent(reader: _Reader, item: dict[str, Any], loc: Loc) -> float | int | None:
+    """A traffic share: a number from 0 to 100, refused here (with the manifest's line)
+    rather than in the merged snapshot."""
+    value = reader.get(item, loc, (int, float))
+    if value is not None and not 0 <= value <= 100:
+        raise reader.fail(loc, f"a traffic share is a number from 0 to 100, got {value!r}")
+    return value
+
+
 def _deployments(item: dict[str, Any], reader: _Reader, environment: str | None,
                  artifacts: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]:
     name = reader.get(item, ("metadata", "name"), str, required=True)
@@ -133,6 +156,11 @@ def _deployments(item: dict[str, Any], reader: _Reader, environment: str | None,
     annotations = reader.get(item, ("metadata", "annotations"), dict) or {}
     labels = reader.get(item, ("metadata", "labels"), dict) or {}
     note_loc: Loc = ("metadata", "annotations")
+    typo = unknown_key(annotations, ANNOTATION, [ANNOTATION + a for a in ANNOTATIONS])
+    if typo is not None:
+        raise reader.fail(note_loc + (typo,), unknown_message(
+            [ANNOTATION + a for a in ANNOTATIONS], SEE, "annotation"))
+    fields = reader.fields
 
     def annotation(key: str) -> str | None:
         value = annotations.get(ANNOTATION + key)
@@ -141,62 +169,98 @@ def _deployments(item: dict[str, Any], reader: _Reader, environment: str | None,
                               f"{shown(value)}")
         return value
 
-    env = annotation("environment") or environment
-    if env not in ENVIRONMENTS:
+    def at(key: str) -> Loc:
+        return note_loc + (ANNOTATION + key,)
+
+    env = annotation("environment")
+    if env is not None:
+        if env not in ENVIRONMENTS:
+            raise reader.fail(at("environment"), not_one_of(env, ENVIRONMENTS))
+        fields[(0, "environment")] = fields[(1, "environment")] = at("environment")
+    env = env or environment
+    if env is None:
         raise reader.fail(note_loc, f"no environment: annotate {ANNOTATION}environment "
-                          f"({', '.join(ENVIRONMENTS)}) or give the source an environment"
-                          if env is None else f"{ANNOTATION}environment must be one of "
-                          f"{', '.join(ENVIRONMENTS)}, got {env!r}")
-    storage = (reader.get(item, ("spec", "predictor", "model", "storageUri"), str)
-               or reader.get(item, ("spec", "predictor", "storageUri"), str))
+                          f"({', '.join(ENVIRONMENTS)}) or give the source an environment")
+    storage_loc: Loc = ("spec", "predictor", "model", "storageUri")
+    storage = reader.get(item, storage_loc, str)
+    if storage is None:
+        storage_loc = ("spec", "predictor", "storageUri")
+        storage = reader.get(item, storage_loc, str)
     named = annotation("model-version")
     if named is not None:
-        latest = _model_version(named, reader, note_loc + (ANNOTATION + "model-version",))
+        latest = _model_version(named, reader, at("model-version"))
+        fields[(0, "model")] = fields[(0, "version")] = at("model-version")
     elif storage is not None and storage in artifacts:
         latest = artifacts[storage]
+        fields[(0, "model")] = fields[(0, "version")] = storage_loc
     else:
         raise reader.fail(("spec", "predictor"), "the served model version is unknown: "
                           f"storageUri {storage!r} is no model version's artifact URI in "
                           f"the registry sources; annotate {ANNOTATION}model-version: "
                           "NAME@VERSION" if storage else "no storageUri: annotate "
                           f"{ANNOTATION}model-version: NAME@VERSION")
-    canary = reader.get(item, ("spec", "predictor", "canaryTrafficPercent"), (int, float))
-    traffic = reader.get(item, ("status", "components", "predictor", "traffic"), list)
-    split: list[tuple[bool, float, str | None]] = []  # (latest?, percent, revision)
+    canary_loc: Loc = ("spec", "predictor", "canaryTrafficPercent")
+    canary = _percent(reader, item, canary_loc)
+    traffic_loc: Loc = ("status", "components", "predictor", "traffic")
+    traffic = reader.get(item, traffic_loc, list)
+    split: list[tuple[bool, float, str | None, Loc]] = []  # (latest?, percent, revision, at)
     for i, entry in enumerate(traffic or ()):
-        loc: Loc = ("status", "components", "predictor", "traffic", i)
+        loc: Loc = traffic_loc + (i,)
         if not isinstance(entry, dict):
             raise reader.fail(loc, "expected a traffic target (a mapping)")
-        percent = reader.get(item, loc + ("percent",), (int, float)) or 0
+        percent = _percent(reader, item, loc + ("percent",)) or 0
         is_latest = reader.get(item, loc + ("latestRevision",), bool)
         revision = reader.get(item, loc + ("revisionName",), str)
-        split.append((bool(is_latest), percent, revision))
-    latest_percent = (sum(p for is_latest, p, _ in split if is_latest) if split
+        split.append((bool(is_latest), percent, revision, loc + ("percent",)))
+    total = sum(p for _, p, _, _ in split)
+    if total > 100:
+        raise reader.fail(traffic_loc, f"the traffic targets' percent sum to {total}, more "
+                          "than 100")
+    latest_percent = (sum(p for is_latest, p, _, _ in split if is_latest) if split
                       else canary if canary is not None else 100)
-    previous = [(p, r) for is_latest, p, r in split if not is_latest and p > 0]
-    created = _time(reader, ("metadata", "creationTimestamp"),
-                    reader.get(item, ("metadata", "creationTimestamp"), str))
+    previous = [(p, r, where) for is_latest, p, r, where in split if not is_latest and p > 0]
+    latest_at = [where for is_latest, _, _, where in split if is_latest]
+    if latest_at:
+        fields[(0, "traffic_percent")] = latest_at[0]
+    elif canary is not None:
+        fields[(0, "traffic_percent")] = canary_loc
+    if previous:
+        fields[(1, "traffic_percent")] = previous[0][2]
+    created_loc: Loc = ("metadata", "creationTimestamp")
+    created = _time(reader, created_loc, reader.get(item, created_loc, str))
     generation = reader.get(item, ("metadata", "generation"), int)
-    deployed_at = _time(reader, note_loc + (ANNOTATION + "deployed-at",),
-                        annotation("deployed-at"))
-    if deployed_at is None and (generation is None or generation <= 1):
+    deployed_at = _time(reader, at("deployed-at"), annotation("deployed-at"))
+    if deployed_at is not None:
+        fields[(0, "deployed_at")] = at("deployed-at")
+    elif generation is None or generation <= 1:
         deployed_at = created  # the first revision is as old as the service
+        fields[(0, "deployed_at")] = created_loc
+    # what the manifest says of the service (both revisions) ...
     tags = {str(k): str(v) for k, v in sorted(labels.items())}
+    for key in labels:
+        fields[(0, f"tags.{key}")] = fields[(1, f"tags.{key}")] = ("metadata", "labels",
+                                                                    key)
     tags["kserve.name"] = name
     if namespace:
         tags["kserve.namespace"] = namespace
-    if storage:
-        tags["kserve.storage_uri"] = storage
     if created:
         tags["kserve.created_at"] = created
     url = reader.get(item, ("status", "url"), str)
     if url:
         tags["kserve.url"] = url
     base: dict[str, Any] = {"endpoint": name, "environment": env}
+    # ... and of the latest revision only: its spec (the previous revision's storage URI is
+    # not in the manifest, so it is not recorded)
+    latest_tags = dict(tags)
+    if storage:
+        latest_tags["kserve.storage_uri"] = storage
+        fields[(0, "tags.kserve.storage_uri")] = storage_loc
     out = [dict(base, model=latest[0], version=latest[1], traffic_percent=latest_percent,
-                tags=_revision(tags, reader, item, "latestReadyRevision"))]
-    rollout = _rollout(reader, note_loc + (ANNOTATION + "rollout",), annotation("rollout"))
-    if rollout is None and deployed_at is not None:
+                tags=_revision(latest_tags, reader, item, "latestReadyRevision"))]
+    rollout = _rollout(reader, at("rollout"), annotation("rollout"))
+    if rollout is not None:
+        fields[(0, "rollout")] = at("rollout")
+    elif deployed_at is not None:
         rollout = [{"traffic_percent": latest_percent, "at": deployed_at}]
     if deployed_at is not None:
         out[0]["deployed_at"] = deployed_at
@@ -205,17 +269,17 @@ def _deployments(item: dict[str, Any], reader: _Reader, environment: str | None,
     if previous:
         before = annotation("previous-model-version")
         if before is None:
-            raise reader.fail(("status", "components", "predictor", "traffic"),
+            raise reader.fail(traffic_loc,
                               f"revision {previous[0][1]} serves {previous[0][0]}% but its "
                               f"model version is unknown: annotate {ANNOTATION}"
                               "previous-model-version: NAME@VERSION")
-        model, version = _model_version(before, reader,
-                                        note_loc + (ANNOTATION + "previous-model-version",))
+        model, version = _model_version(before, reader, at("previous-model-version"))
         if (model, version) == latest:
-            out[0]["traffic_percent"] = latest_percent + sum(p for p, _ in previous)
+            out[0]["traffic_percent"] = latest_percent + sum(p for p, _, _ in previous)
         else:
+            fields[(1, "model")] = fields[(1, "version")] = at("previous-model-version")
             out.append(dict(base, model=model, version=version,
-                            traffic_percent=sum(p for p, _ in previous),
+                            traffic_percent=sum(p for p, _, _ in previous),
                             tags=_revision(tags, reader, item,
                                            "previousRolledoutRevision")))
     return out

@@ -23,11 +23,16 @@ from ..errors import SnapshotError
 from ..ids import dataset_id, model_version_id
 from ..times import check_time
 from ..validation import shown
+from .convention import TAG, not_one_of, unknown_key, unknown_message
 from .importing import code_ref
 
 MODEL_TAG = "almguard.model_version"
 DIGEST_TAG = "almguard.digest"
 ROLE_TAG = "almguard.role"
+ROLES = ("training", "evaluation")
+RUN_TAGS = (MODEL_TAG,)
+DATASET_TAGS = (DIGEST_TAG, ROLE_TAG)
+SEE = "docs/compose.md, 'OpenLineage'"
 
 
 @dataclass
@@ -80,15 +85,22 @@ class _Line:
         return node
 
 
-def _tags(at: _Line, facets: Any, path: str) -> dict[str, str]:
-    """The `tags` facet (run or dataset) as key -> value; `path` is where the facets are."""
+def _tags(at: _Line, facets: Any, path: str, known: tuple[str, ...]) -> dict[str, str]:
+    """The `tags` facet (run or dataset) as key -> value; `path` is where the facets are.
+    An almguard.* key other than `known` is a typo, a role other than ROLES too."""
     listed = at.get(facets, "tags.tags", list)
     out: dict[str, str] = {}
     for i, tag in enumerate(listed or ()):
+        where = f"{path}.tags.tags[{i}]"
         if not isinstance(tag, dict):
-            raise at.fail(f"{path}.tags.tags[{i}]", "expected {key, value}")
-        out[at.get(tag, "key", str, required=True)] = at.get(tag, "value", str,
-                                                              required=True)
+            raise at.fail(where, "expected {key, value}")
+        key = at.get(tag, "key", str, required=True)
+        value = at.get(tag, "value", str, required=True)
+        if unknown_key([key], TAG, known) is not None:
+            raise at.fail(f"{where}.key", f"{key}: {unknown_message(known, SEE)}")
+        if key == ROLE_TAG and value not in ROLES:
+            raise at.fail(f"{where}.value", f"{ROLE_TAG}: {not_one_of(value, ROLES)}")
+        out[key] = value
     return out
 
 
@@ -105,7 +117,7 @@ def _datasets(at: _Line, event: dict[str, Any], key: str) -> list[_Dataset]:
         dataset = _Dataset(at.get(item, "namespace", str, required=True),
                            at.get(item, "name", str, required=True),
                            at.get(facets, "version.datasetVersion", str),
-                           _tags(at, facets, path + ".facets"))
+                           _tags(at, facets, path + ".facets", DATASET_TAGS))
         out.append(dataset)
     return out
 
@@ -161,7 +173,7 @@ def _runs(paths: list[Path]) -> dict[str, _Run]:
             if run.job != job:
                 raise at.fail("job.name", f"run {run_id} is also of job {run.job!r}")
             run.tags.update(_tags(at, event.get("run", {}).get("facets") or {},
-                                  "run.facets"))
+                                  "run.facets", RUN_TAGS))
             code = at.get(event, "job.facets.sourceCodeLocation", dict)
             if code:
                 run.code = code
