@@ -211,6 +211,8 @@ class Fragment:
     where: dict[Key, Where] = field(default_factory=dict)
     captured_at: str | None = None
     notes: list[str] = field(default_factory=list)
+    # (kind, id, field path) -> where that one field was written, when the source knows
+    fields: dict[tuple[str, str, str], Where] = field(default_factory=dict)
 
 
 @dataclass
@@ -277,6 +279,7 @@ class _Merger:
                 entity.said.setdefault(".".join(path), [fragment.source])
             return
         field_path = ".".join(path)
+        where = fragment.fields.get((entity.kind, entity.ident, field_path), where)
         if name not in into:
             into[name] = value
             entity.said[field_path] = [fragment.source]
@@ -322,6 +325,27 @@ class _Merger:
             path=f"{entity.kind} {entity.ident}: {field_path}")
 
 
+# Keys that name an entity come first in the written snapshot; the rest follow sorted.
+LEADING_KEYS = ("schema_version", "name", "endpoint", "model", "version")
+
+
+def canonical_order(value: Any) -> Any:
+    """The value with every mapping's keys in one order (LEADING_KEYS, then sorted), so
+    that the written snapshot's bytes do not depend on the order of the sources."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (LEADING_KEYS.index(k) if k in LEADING_KEYS
+                                            else len(LEADING_KEYS), k))
+        if "schema_version" in value:  # the document: its sections in the usual order
+            keys = [k for k in ("schema_version", "registry", "datasets", "models",
+                                "deployments") if k in value] + [
+                k for k in keys if k not in ("schema_version", "registry", "datasets",
+                                             "models", "deployments")]
+        return {k: canonical_order(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [canonical_order(item) for item in value]
+    return value
+
+
 def _place(fragment: Fragment, where: Where | None) -> str:
     if where is None:
         return fragment.origin
@@ -351,7 +375,7 @@ def compose(config: ComposeConfig, fragments: list[Fragment]) -> Composition:
                                 f"source that lists {entity.kind.replace('_', ' ')}s (source "
                                 f"{fragment.source!r} can only add to it)", file=file,
                                 line=line)
-    document = _document(config, fragments, merger)
+    document = canonical_order(_document(config, fragments, merger))
     provenance = {
         "provenance_version": 1,
         "config": str(config.path),
@@ -421,6 +445,64 @@ def _provenance(config: ComposeConfig, fragments: list[Fragment], merger: _Merge
 def provenance_path(output: Path) -> Path:
     """Where `compose -o FILE` writes the provenance: FILE's stem + .provenance.json."""
     return output.with_name(output.stem + ".provenance.json")
+
+
+# --- the provenance document, read back (lineage and the report show it) ---------------
+
+class _Read(BaseModel):
+    """A document almguard wrote, read back: the keys read are type-checked, others (a
+    newer almguard may write more) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class SourceRef(_Read):
+    name: str
+    kind: str
+    origin: str
+
+
+class Provenance(_Read):
+    """The provenance document `compose` writes beside the snapshot (docs/compose.md):
+    which source said each field. Display only: no verdict reads it."""
+
+    provenance_version: Literal[1]
+    config: str
+    snapshot: str
+    sources: list[SourceRef]
+    resources: dict[str, dict[str, list[str]]]
+    overridden: list[dict[str, Any]] = Field(default_factory=list)
+
+    def fields_by(self) -> dict[str, int]:
+        """How many fields each source gave (said alone or with others), by source."""
+        counts = {s.name: 0 for s in self.sources}
+        for fields in self.resources.values():
+            for sources in fields.values():
+                for name in sources:
+                    if name in counts:
+                        counts[name] += 1
+        return counts
+
+
+def load_provenance(path: Path, snapshot_digest: str, snapshot_origin: str) -> Provenance:
+    """A provenance file for the snapshot loaded from `snapshot_origin`: strict, and it must
+    record that snapshot's digest (a provenance of another composition is an error)."""
+    document, line_of = read_document(path)
+    if not isinstance(document, dict):
+        raise SnapshotError("a provenance file is the mapping `almguard compose` writes "
+                            "(provenance_version, snapshot, sources, resources)",
+                            file=str(path))
+    try:
+        provenance = Provenance.model_validate(document)
+    except ValidationError as exc:
+        raise to_error(typo_first(exc), SnapshotError, file=str(path),
+                       line_of=line_of) from None
+    if provenance.snapshot != snapshot_digest:
+        raise SnapshotError(f"records snapshot {provenance.snapshot}, but {snapshot_origin} "
+                            f"has digest {snapshot_digest}: not the provenance of this "
+                            "snapshot",
+                            file=str(path), line=line_of(("snapshot",)), path="snapshot")
+    return provenance
 
 
 FragmentBuilder = Callable[[SourceSpec], Fragment]

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from .formats.table import SEVERITY_STYLE, console_for, count, fitted
 from .ids import model_version_id
-from .lineage import EndpointLineage
+from .lineage import HEAD_FACTS, EndpointLineage
 from .metadata import CATEGORIES, SEVERITIES, RuleMeta
 
 
@@ -39,22 +39,35 @@ def lineage_table(answer: EndpointLineage, *, color: bool, width: int) -> str:
                                 f"  {v.traffic_percent:g}% of traffic, {v.environment}, "
                                 f"deployed {v.deployed_at or 'at an unrecorded time'}"
                                 f"{f', stage {v.stage}' if v.stage else ''}"))
-        facts: list[tuple[str, str]] = []
+        head = v.sources_line(HEAD_FACTS)
+        if head:
+            out.print(Text(f"  {head}", style="dim"))
+        facts: list[tuple[str, str, str | None]] = []
         if v.artifact_digest:
-            facts.append(("artifact", v.artifact_digest))
+            facts.append(("artifact", v.artifact_digest,
+                          v.said("model_version", "artifact.digest")))
         for role, refs in (("training", v.training_data), ("evaluation", v.evaluation_data)):
             for d in refs:
-                facts += [(f"{role} data", d.id + ("" if d.recorded else " (not in registry)")),
-                          ("  digest", d.digest or "-"), ("  uri", d.uri or "-")]
+                facts += [(f"{role} data", d.id + ("" if d.recorded else " (not in registry)"),
+                           v.said("model_version", f"lineage.{role}_data")),
+                          ("  digest", d.digest or "-",
+                           v.said("dataset", "digest", ident=d.id) if d.digest else None),
+                          ("  uri", d.uri or "-",
+                           v.said("dataset", "uri", ident=d.id) if d.uri else None)]
         for step in v.preprocessing:
-            facts += [("preprocessing", step.name), ("  code", step.code_ref or "-")]
+            facts += [("preprocessing", step.name, v.said("model_version",
+                                                          "lineage.preprocessing")),
+                      ("  code", step.code_ref or "-", None)]
         if v.training_job:
             job = v.training_job
-            facts += [("training job", job.get("id") or "-"),
-                      ("  code", job.get("code_ref") or "-"),
-                      ("  environment", job.get("environment") or "-")]
+            facts += [(label, job.get(key) or "-",
+                       v.said("model_version", f"lineage.training_job.{key}")
+                       if job.get(key) else None)
+                      for label, key in (("training job", "id"), ("  code", "code_ref"),
+                                         ("  environment", "environment"))]
         if v.base_model:
-            facts.append(("base model", v.base_model))
+            facts.append(("base model", v.base_model,
+                          v.said("model_version", "lineage.base_model")))
         _facts(out, facts, width)
         for problem in v.missing:
             out.print(Text(f"  MISSING: {problem}", style="bold red"))
@@ -64,19 +77,33 @@ def lineage_table(answer: EndpointLineage, *, color: bool, width: int) -> str:
     return buffer.getvalue()
 
 
-def _facts(out: Console, rows: list[tuple[str, str]], width: int) -> None:
+def _facts(out: Console, rows: list[tuple[str, str, str | None]], width: int) -> None:
     """Aligned label and value lines; a value too long to stand beside its label goes on the
-    next line, indented, so that it is not broken."""
+    next line, indented, so that it is not broken. A row's source (a composed snapshot's
+    provenance) follows its value as `(from: cluster)`, or goes on a line of its own when
+    the value leaves no room."""
     if not rows:
         return
-    labels = max(len(label) for label, _ in rows) + 3
-    for label, value in rows:
+    labels = max(len(label) for label, _, _ in rows) + 3
+    for label, value, said in rows:
+        tail = f"  (from: {said})" if said else ""
         head = f"  {label}".ljust(labels)
+        if len(head) + len(value) + len(tail) <= width:
+            out.print(Text.assemble((head, "dim"), value, (tail, "dim")) if tail
+                      else Text.assemble((head, "dim"), value))
+            continue
         if len(head) + len(value) <= width:
             out.print(Text.assemble((head, "dim"), value))
+            indent = " " * len(head)
         else:
             out.print(Text(f"  {label}", style="dim"))
-            out.print(Text(" " * (len(label) - len(label.lstrip()) + 4) + value))
+            indent = " " * (len(label) - len(label.lstrip()) + 4)
+            if len(indent) + len(value) + len(tail) <= width and tail:
+                out.print(Text.assemble(indent + value, (tail, "dim")))
+                continue
+            out.print(Text(indent + value))
+        if tail:
+            out.print(Text(indent + tail.strip(), style="dim"))
 
 
 def _ordered(rules: Iterable[RuleMeta]) -> list[RuleMeta]:

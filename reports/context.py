@@ -5,6 +5,8 @@ from (the inventory, lineage and lifecycle evidence) and the rule catalog (contr
 resource kinds each rule checks). Nothing here evaluates a policy: pass and fail come only
 from the result's findings, so the report can never disagree with `almguard scan`. The
 templates receive plain typed values and do no computing of their own beyond loops.
+The provenance of a composed snapshot (which source said each fact) is shown beside the
+facts and in an appendix table; it is display only and changes no mark.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import PurePath
@@ -21,8 +23,9 @@ from typing import Iterable, Literal, Sequence
 from markupsafe import Markup
 
 from checker.compliance import findings_by_rule, rule_checks
+from checker.compose import CONFIG_SOURCE, Provenance
 from checker.errors import UsageError
-from checker.lineage import LineageFindings, VersionTrace, trace_version
+from checker.lineage import HEAD_FACTS, LineageFindings, VersionTrace, trace_version
 from checker.metadata import CATEGORIES, SEVERITIES, RuleMeta
 from checker.results import Finding, ResultDocument, Waiver
 from checker.scan import resources
@@ -187,8 +190,20 @@ class FindingRef:
 
 @dataclass(frozen=True)
 class ServingView:
-    trace: VersionTrace
+    trace: VersionTrace          # with the provenance of its facts, for a composition
     findings: list[FindingRef]
+    head_from: str | None = None  # who said the head line's facts, for a composition
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One source of a composed snapshot (appendix "Sources"): how many fields it gave,
+    alone or with other sources that said the same."""
+
+    name: str
+    kind: str
+    location: str
+    fields: int
 
 
 @dataclass(frozen=True)
@@ -348,6 +363,8 @@ class ReportContext:
     unmatched_waivers: list[Waiver]
     catalog: list[RuleMeta]
     verification: Verification
+    sources: list[SourceRow] = field(default_factory=list)  # a composition's; else none
+    composed_from: str | None = None                        # its compose config
 
     @property
     def incomplete_endpoints(self) -> int:
@@ -468,8 +485,9 @@ class _Index:
     """Lookups shared by the sections, built once (a 1,000-version registry stays linear)."""
 
     def __init__(self, result: ResultDocument, snapshot: LoadedSnapshot,
-                 rules: Sequence[RuleMeta]) -> None:
+                 rules: Sequence[RuleMeta], provenance: Provenance | None = None) -> None:
         self.model = snapshot.model
+        self.provenance = provenance
         self.by_resource: dict[tuple[str, str], list[Finding]] = {}
         for f in result.findings:
             self.by_resource.setdefault((f.resource.kind, f.resource.id), []).append(f)
@@ -531,11 +549,13 @@ def _endpoints(index: _Index) -> list[EndpointView]:
         for d in on[endpoint]:
             if d.traffic_percent <= 0:
                 continue
-            trace = trace_version(d, index.models, index.datasets, index.lineage)
+            trace = trace_version(d, index.models, index.datasets, index.lineage,
+                                  index.provenance)
             related = index.findings_on(("deployment", trace.deployment),
                                         ("endpoint", endpoint),
                                         ("model_version", f"{d.model}@{d.version}"))
-            serving.append(ServingView(trace, _refs(related)))
+            serving.append(ServingView(trace, _refs(related), trace.sources_line(
+                HEAD_FACTS + (("artifact", "model_version", "artifact.digest"),))))
         idle = [f"{d.endpoint}/{d.model}@{d.version}" for d in on[endpoint]
                 if d.traffic_percent <= 0]
         views.append(EndpointView(endpoint, len(views) + 1, serving, idle,
@@ -584,15 +604,29 @@ def _findings(result: ResultDocument) -> list[RuleFindings]:
     return out
 
 
+def _sources(provenance: Provenance) -> list[SourceRow]:
+    """The config (it names the registry) and each source, with the fields it gave."""
+    given = provenance.fields_by()
+    config = sum(CONFIG_SOURCE in sources for fields in provenance.resources.values()
+                 for sources in fields.values())
+    return ([SourceRow(CONFIG_SOURCE, "config", provenance.config, config)]
+            + [SourceRow(s.name, s.kind, s.origin, given[s.name]) for s in provenance.sources])
+
+
 def build_context(result: ResultDocument, snapshot: LoadedSnapshot,
                   rules: Sequence[RuleMeta], *, generated_at: datetime,
-                  frameworks: str | Sequence[str] | None = None) -> ReportContext:
+                  frameworks: str | Sequence[str] | None = None,
+                  provenance: Provenance | None = None) -> ReportContext:
     """The whole view model of one report. The inventory's "lineage missing" and every
     mark are the findings of the result: the report cannot disagree with a scan.
     `frameworks` (keys of FRAMEWORKS, a list or comma-separated) limits the controls view to
-    those frameworks; by default it shows every framework the rules cite."""
+    those frameworks; by default it shows every framework the rules cite. `provenance` (of a
+    composed snapshot, whose digest it must record) names each inventory fact's source."""
     shown = select_frameworks(frameworks)
-    index = _Index(result, snapshot, rules)
+    if provenance is not None and provenance.snapshot != snapshot.digest:
+        raise UsageError(f"the provenance records snapshot {provenance.snapshot}, but the "
+                         f"snapshot has digest {snapshot.digest}: not its provenance")
+    index = _Index(result, snapshot, rules, provenance)
     registry = index.model.registry
     catalog = sorted(rules, key=lambda r: (CATEGORIES.index(r.category), _natural(r.id)))
     statuses = {r.id: _rule_status(r, index) for r in catalog}
@@ -631,4 +665,6 @@ def build_context(result: ResultDocument, snapshot: LoadedSnapshot,
             snapshot_file=snapshot_file, digest_script=DIGEST_SCRIPT,
             result_sha256=hashlib.sha256(result_json).hexdigest(),
             attachment=RESULT_ATTACHMENT, fail_on=s.fail_on),
+        sources=_sources(provenance) if provenance else [],
+        composed_from=provenance.config if provenance else None,
     )
