@@ -127,7 +127,7 @@ class TokenConfig(_Strict):
 
 
 class SourceConfig(_Strict):
-    kind: Literal["file", "directory", "azureml", "mlflow"]
+    kind: Literal["file", "directory", "azureml", "mlflow", "compose"]
     path: Path | None = None
     tracking_uri: str | None = None
     models: list[str] = []
@@ -139,6 +139,34 @@ class SourceConfig(_Strict):
             raise ValueError("a source of kind mlflow needs tracking_uri")
         if self.kind != "mlflow" and self.path is None:
             raise ValueError(f"a source of kind {self.kind} needs path")
+        return self
+
+
+Event = Literal["verdict_changed", "new_findings", "run_failed"]
+EVENTS: tuple[Event, ...] = ("verdict_changed", "new_findings", "run_failed")
+
+
+class NotifyConfig(_Strict):
+    """Where a schedule's notifications go: a webhook (JSON body signed with HMAC-SHA256,
+    the secret read from the variable `secret_env`), or an apprise URL (Slack, Teams,
+    e-mail, ...) read from the variable `apprise_env` (such URLs carry credentials)."""
+
+    webhook: str | None = None
+    secret_env: str | None = None
+    apprise_env: str | None = None
+    on: list[Event] = Field(default_factory=lambda: list(EVENTS), min_length=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "NotifyConfig":
+        if (self.webhook is None) == (self.apprise_env is None):
+            raise ValueError("give exactly one of webhook (a URL) or apprise_env (the "
+                             "variable holding an apprise URL)")
+        if self.webhook is not None:
+            if not re.match(r"https?://[^/\s]+", self.webhook):
+                raise ValueError(f"webhook {self.webhook!r} is not an http(s) URL")
+            if self.secret_env is None:
+                raise ValueError("a webhook needs secret_env: the variable holding the "
+                                 "secret its deliveries are signed with")
         return self
 
 
@@ -164,6 +192,7 @@ class ScheduleConfig(_Strict):
     name: Name
     cron: str
     source: SourceConfig
+    notify: list[NotifyConfig] = []
 
 
     @field_validator("cron")
@@ -182,6 +211,22 @@ class ScheduleConfig(_Strict):
         return value
 
 
+class RetentionConfig(_Strict):
+    """How long stored scans are kept, per registry: a scan goes once it is neither among
+    the newest `keep_scans` nor younger than `keep_days` (a rule not given keeps nothing).
+    Never deleted: a registry's newest scan, a scan under legal hold."""
+
+    keep_scans: int | None = Field(default=None, ge=1)
+    keep_days: int | None = Field(default=None, ge=1)
+    every_hours: float = Field(default=24, gt=0)
+
+    @model_validator(mode="after")
+    def _a_rule(self) -> "RetentionConfig":
+        if self.keep_scans is None and self.keep_days is None:
+            raise ValueError("give keep_scans, keep_days or both")
+        return self
+
+
 class ServiceConfig(_Strict):
     database: str = Field(default_factory=default_database)
     listen: Listen = Listen()
@@ -190,6 +235,10 @@ class ServiceConfig(_Strict):
     tokens: list[TokenConfig] = []
     schedules: list[ScheduleConfig] = []
     scheduler: bool = True
+    # how long a replica's claim on a schedule slot lasts unrenewed (renewed every third):
+    # a replica killed mid-run has its slot run again by another after this long
+    scheduler_lease_seconds: int = Field(default=30, ge=1, le=3600)
+    retention: RetentionConfig | None = None
     anonymous_read: bool = False
 
     @field_validator("database")

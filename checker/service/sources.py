@@ -3,7 +3,8 @@
 - file: one snapshot file;
 - directory: every *.json, *.yaml and *.yml file in it (one registry each), by name;
 - azureml: a directory of saved `az ml` output (the Azure ML importer);
-- mlflow: a tracking server (the MLflow importer; needs almguard[mlflow]).
+- mlflow: a tracking server (the MLflow importer; needs almguard[mlflow]);
+- compose: a compose config (docs/compose.md), its sources merged into one snapshot.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def snapshot_sources(config: SourceConfig) -> list[SnapshotSource]:
             raise SnapshotError("no snapshot files (*.json, *.yaml, *.yml)",
                                 file=str(config.path))
         return [FileSource(p) for p in files]
+    if config.kind == "compose":
+        from ..sources.composed import ComposedSource
+        assert config.path is not None
+        return [ComposedSource(Path(config.path))]
     if config.kind == "azureml":
         from ..sources.azureml import AzureMLExportSource
         assert config.path is not None
