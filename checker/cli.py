@@ -683,9 +683,8 @@ def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: Render
                                 frameworks=getattr(args, "frameworks", None),
                                 provenance=provenance)
         text = render_html(context)
-    if html is not None:
-        _write(text, html)
-        print(f"almguard: wrote {html}", file=sys.stderr)
+    # Everything that can fail (rendering, signing, the TSA) runs before any file is
+    # written: a failed run leaves no file behind and no earlier one overwritten.
     if pdf is not None:
         with progress.step("Rendering PDF", "report_pdf"):
             output = render_pdf_report(context, text, result, bom=_report_bom(ctx.snapshot))
@@ -696,6 +695,10 @@ def _write_reports(args: argparse.Namespace, result: ResultDocument, ctx: Render
                 data = sign_report(data, signing, signing_time=generated_at,
                                    tsa_url=args.tsa_url)
             signed = f", signed by {signing.subject}"
+    if html is not None:
+        _write(text, html)
+        print(f"almguard: wrote {html}", file=sys.stderr)
+    if pdf is not None:
         _write_bytes(data, pdf)
         print(f"almguard: wrote {pdf} ({output.pages} pages, PDF/A-3b{signed})",
               file=sys.stderr)

@@ -1,12 +1,13 @@
 """Gate attestations: `gate --attest FILE --sign-key KEY` and `verify FILE --trust KEY.pub
---artifact-digest sha256:…`.
+--artifact-digest sha256:… --endpoint E --environment ENV`.
 
 The gate runs through the command line (a real process) with Ed25519 and ECDSA P-256
 keys made here. The envelope is read back with in-toto's and securesystemslib's own
 classes (not ours) to show that it is a standard DSSE envelope whose signature verifies
 and whose payload is an in-toto Statement v1 about the version's artifact. The verifier
-passes only the right key, the right artifact digest and an allow; a tampered envelope,
-a deny, another digest and unusable input fail as the exit codes promise.
+passes only the right key, the right artifact digest, an allow and the endpoint,
+environment and traffic share the deploy step names; a tampered envelope, a deny,
+another digest, another target and unusable input fail as the exit codes promise.
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ COMPLIANT = SAMPLES / "compliant.yaml"
 AUDIT = SAMPLES / "audit-scenario.yaml"
 ALLOW = ("--model", "support-summarizer", "--version", "2.1.0",
          "--endpoint", "support-summarizer-prod")
+# Where the verifying deploy step says the artifact goes (the gate's endpoint's own).
+PROD = ("--endpoint", "support-summarizer-prod", "--environment", "production")
+CANARY = ("--endpoint", "support-summarizer-canary", "--environment", "staging")
+STAGING = ("--model", "support-summarizer", "--version", "2.1.0", *CANARY, "--traffic", "10")
 DENY = ("--model", "card-credit-limit-model", "--version", "1.2.0",
         "--endpoint", "card-credit-limit-prod")
+DENY_AT = ("--endpoint", "card-credit-limit-prod", "--environment", "production")
 STATEMENT = "https://in-toto.io/Statement/v1"
 PREDICATE = "https://almguard.dev/attestation/gate/v1"
 
@@ -183,31 +189,78 @@ def test_same_gate_and_ed25519_key_give_the_same_envelope(allowed: Attested, key
 def test_allow_for_the_right_artifact_verifies(allowed: Attested, keys: Keys, capsys):
     digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
     code, line = verify(allowed.envelope, "--trust", keys.ed25519[1],
-                        "--artifact-digest", digest, capsys=capsys)
+                        "--artifact-digest", digest, *PROD, capsys=capsys)
     assert code == 0, line
     assert line.startswith(f"almguard: valid: attestation {allowed.envelope}: gate allowed")
     assert "support-summarizer" in line and digest in line
+    assert "endpoint support-summarizer-prod in environment production at 100 %" in line
 
 
 def test_another_artifact_digest_fails(allowed: Attested, keys: Keys, capsys):
     other = artifact_digest(COMPLIANT, "support-summarizer", "2.0.0")
     code, line = verify(allowed.envelope, "--trust", keys.ed25519[1],
-                        "--artifact-digest", other, capsys=capsys)
+                        "--artifact-digest", other, *PROD, capsys=capsys)
     assert code == 1 and f"not {other}" in line, line
 
 
 def test_another_key_fails(allowed: Attested, keys: Keys, capsys):
     digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
     code, line = verify(allowed.envelope, "--trust", keys.other[1],
-                        "--artifact-digest", digest, capsys=capsys)
+                        "--artifact-digest", digest, *PROD, capsys=capsys)
     assert code == 1 and "no signature by the trusted key" in line, line
 
 
 def test_a_deny_fails_with_its_blocking_rules(denied: Attested, keys: Keys, capsys):
     digest = artifact_digest(AUDIT, "card-credit-limit-model", "1.2.0")
     code, line = verify(denied.envelope, "--trust", keys.p256[1],
-                        "--artifact-digest", digest, capsys=capsys)
+                        "--artifact-digest", digest, *DENY_AT, capsys=capsys)
     assert code == 1 and "decided deny" in line and "ALM-LIN-001" in line, line
+
+
+@pytest.fixture(scope="module")
+def staging(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Attested:
+    done = attest(tmp_path_factory.mktemp("staging"), COMPLIANT, STAGING, keys.ed25519[0],
+                  "staging")
+    assert done.code == 0, done.stderr
+    return done
+
+
+def test_a_staging_allow_does_not_cover_a_production_deploy(staging: Attested, keys: Keys,
+                                                           capsys):
+    digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
+    base = (staging.envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest)
+    code, line = verify(*base, *CANARY, capsys=capsys)
+    assert code == 0, line
+    assert "in environment staging at 10 % of traffic" in line
+    mismatches = {
+        PROD: "endpoint support-summarizer-canary, not --endpoint support-summarizer-prod",
+        ("--endpoint", "support-summarizer-canary", "--environment", "production"):
+            "environment staging, not --environment production",
+        (*CANARY, "--traffic-percent", "50"): "allowed 10 % of traffic, not",
+    }
+    for where, expected in mismatches.items():
+        code, line = verify(*base, *where, capsys=capsys)
+        assert code == 1 and expected in line and len(line.splitlines()) == 1, line
+        assert "does not cover this deployment" in line
+    code, line = verify(*base, *CANARY, "--traffic-percent", "10", capsys=capsys)
+    assert code == 0, line
+
+
+def test_max_age_is_measured_back_from_at(staging: Attested, keys: Keys, capsys):
+    gated = payload(staging.envelope)["predicate"]["proposal"]["at"]
+    assert gated == "2026-11-20T08:00:00Z"          # the snapshot's capture time
+    digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
+    base = (staging.envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest,
+            *CANARY)
+    code, line = verify(*base, "--max-age", "2h", "--at", "2026-11-20T09:59:59Z",
+                        capsys=capsys)
+    assert code == 0, line
+    code, line = verify(*base, "--max-age", "2h", "--at", "2026-11-20T10:00:01Z",
+                        capsys=capsys)
+    assert code == 1 and "2h1s before 2026-11-20T10:00:01Z" in line, line
+    assert "older than --max-age 2h" in line
+    code, line = verify(*base, "--max-age", "7d", capsys=capsys)      # from now
+    assert code == 1 and "older than --max-age 7d" in line, line
 
 
 def _rewritten(envelope: Path, target: Path, change) -> Path:
@@ -238,7 +291,7 @@ def test_tampered_envelopes_fail(denied: Attested, keys: Keys, tmp_path: Path, c
                              (other_type, "not an in-toto statement")):
         path = _rewritten(denied.envelope, tmp_path / f"{change.__name__}.json", change)
         code, line = verify(path, "--trust", keys.p256[1], "--artifact-digest", digest,
-                            capsys=capsys)
+                            *DENY_AT, capsys=capsys)
         assert code == 1 and expected in line, (change.__name__, line)
 
 
@@ -248,7 +301,7 @@ def test_rsa_keys_sign_and_verify_too(keys: Keys, allowed: Attested, tmp_path: P
     path = tmp_path / "rsa.json"
     path.write_text(sign_statement(statement, load_signer(keys.rsa[0])))
     digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
-    code, line = verify(path, "--trust", keys.rsa[1], "--artifact-digest", digest,
+    code, line = verify(path, "--trust", keys.rsa[1], "--artifact-digest", digest, *PROD,
                         capsys=capsys)
     assert code == 0, line
 
@@ -257,13 +310,23 @@ def test_cannot_verify_exits_2(allowed: Attested, keys: Keys, tmp_path: Path, ca
     digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
     not_envelope = tmp_path / "plain.json"
     not_envelope.write_text('{"hello": "world"}')
-    cases = [((allowed.envelope, "--trust", keys.ed25519[1]), "--artifact-digest"),
-             ((allowed.envelope, "--artifact-digest", digest), "--trust KEY.pub"),
-             ((allowed.envelope, "--trust", keys.ed25519[0], "--artifact-digest", digest),
-              "not a PEM public key"),
+    cases = [((allowed.envelope, "--trust", keys.ed25519[1], *PROD), "--artifact-digest"),
+             ((allowed.envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest),
+              "--endpoint NAME, --environment ENV"),
+             ((allowed.envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest,
+               "--endpoint", "support-summarizer-prod"), "--environment ENV"),
+             ((allowed.envelope, "--artifact-digest", digest, *PROD), "--trust KEY.pub"),
+             ((allowed.envelope, "--trust", keys.ed25519[0], "--artifact-digest", digest,
+               *PROD), "not a PEM public key"),
              ((allowed.envelope, "--trust", keys.ed25519[1], "--artifact-digest",
-               "sha256:abc"), "64 lower-case hex"),
-             ((not_envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest),
+               "sha256:abc", *PROD), "64 lower-case hex"),
+             ((allowed.envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest,
+               *PROD, "--max-age", "2 days"), "--max-age '2 days'"),
+             ((allowed.envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest,
+               *PROD, "--at", "2026-11-20T08:00:00Z"), "give --max-age too"),
+             ((allowed.envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest,
+               *PROD, "--max-age", "1h", "--at", "yesterday"), "--at 'yesterday'"),
+             ((not_envelope, "--trust", keys.ed25519[1], "--artifact-digest", digest, *PROD),
               "not a DSSE envelope")]
     for args, expected in cases:
         code, line = verify(*args, capsys=capsys)
@@ -303,5 +366,45 @@ def test_verify_names_the_extra_when_in_toto_is_missing(allowed: Attested, keys:
     monkeypatch.setitem(sys.modules, "in_toto", None)
     digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
     code, line = verify(allowed.envelope, "--trust", keys.ed25519[1],
-                        "--artifact-digest", digest, capsys=capsys)
+                        "--artifact-digest", digest, *PROD, capsys=capsys)
     assert code == 2 and "pip install 'almguard[evidence]'" in line, line
+
+
+def test_an_unsupported_key_is_named_by_its_algorithm(tmp_path: Path):
+    from cryptography.hazmat.primitives.asymmetric import ed448
+    from checker.errors import UsageError
+    from checker.evidence.attestation import load_signer
+    cases = {"ed448": (ed448.Ed448PrivateKey.generate(), "unsupported signing key: Ed448 "),
+             "k1": (ec.generate_private_key(ec.SECP256K1()), "ECDSA on curve secp256k1")}
+    for name, (private, expected) in cases.items():
+        path = tmp_path / f"{name}.key"
+        path.write_bytes(private.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        with pytest.raises(UsageError) as caught:
+            load_signer(path)
+        message = str(caught.value)
+        assert expected in message and "class" not in message and "<" not in message
+
+
+def test_only_the_payload_and_its_type_are_signed(allowed: Attested, keys: Keys,
+                                                   tmp_path: Path, capsys):
+    """What the README promises: unknown fields and signatures by other keys do not
+    change the verdict; a second signature with the trusted key's id is unreadable."""
+    digest = artifact_digest(COMPLIANT, "support-summarizer", "2.1.0")
+    other = {"keyid": "0" * 64, "sig": base64.b64encode(b"x" * 64).decode()}
+
+    def extra_field(document: dict) -> None:
+        document["comment"] = "added later"
+
+    def other_signature(document: dict) -> None:
+        document["signatures"].append(other)
+
+    def same_keyid_twice(document: dict) -> None:
+        document["signatures"].append({**other, "keyid": document["signatures"][0]["keyid"]})
+
+    for change, expected in ((extra_field, 0), (other_signature, 0), (same_keyid_twice, 2)):
+        path = _rewritten(allowed.envelope, tmp_path / f"{change.__name__}.json", change)
+        code, line = verify(path, "--trust", keys.ed25519[1], "--artifact-digest", digest,
+                            *PROD, capsys=capsys)
+        assert code == expected, (change.__name__, line)

@@ -4,7 +4,6 @@ stored scan the same as `almguard scan --sources CONFIG`."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from checker.service.api import create_app
 from checker.service.service import Service

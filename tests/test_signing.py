@@ -4,9 +4,10 @@ A CA, a signer and a time-stamp authority are made here with `cryptography`. Rep
 rendered through the command line, verified by `almguard verify` and cross-checked with
 poppler's pdfsig (which trusts the CA through an NSS store made with certutil). Any change
 to a signed report — one byte flipped in the page content, the attachment, the catalog,
-the signature or the file's end, bytes appended, a later revision that swaps the
-attachment or adds page content — must fail; an unsigned PDF, a wrong trust anchor, no
-trust anchor and unusable files must fail the way the exit codes promise.
+the signature or the file's end, any hex digit of /Contents (fuzzed), bytes appended, a
+later revision that swaps the attachment or adds page content — must fail; an unsigned
+PDF, a wrong trust anchor, no trust anchor, a signer from the TSA's CA, a time-stamping
+certificate as signer and unusable files must fail the way the exit codes promise.
 """
 
 from __future__ import annotations
@@ -109,6 +110,11 @@ class Pki:
     p12: Path           # the RSA signer in PKCS #12, with PASSWORD
     tsa_ca: Path
     tsa: tuple          # (certificate, key) of the time-stamp authority
+    tsa_issued_key: Path    # "Report Signer" again, but issued by the TSA's CA
+    tsa_issued_cert: Path
+    tsa_key: Path           # the TSA's own key and certificate (EKU timeStamping only)
+    tsa_cert: Path
+    expired_cert: Path      # the signer's key, a certificate that expired yesterday
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +129,19 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     tsa_root = _ca("almguard Test TSA CA")
     tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     tsa_cert = _leaf("almguard Test TSA", tsa_key, tsa_root, tsa=True)
+    look_alike = _leaf("Report Signer", signer_key, tsa_root)
+    expired = (x509.CertificateBuilder().subject_name(_name("Report Signer"))
+               .issuer_name(ca[1].subject).public_key(signer_key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(NOW - dt.timedelta(days=30))
+               .not_valid_after(NOW - dt.timedelta(days=1))
+               .add_extension(_usage(sign=True), critical=True).sign(ca[0], hashes.SHA256()))
     files = {"ca.pem": _pem(ca[1]), "impostor.pem": _pem(impostor[1]),
              "signer.key": _key_pem(signer_key), "signer.pem": _pem(signer),
              "rsa.key": _key_pem(rsa_key), "rsa.pem": _pem(rsa_cert),
              "encrypted.key": _key_pem(signer_key, PASSWORD), "tsa-ca.pem": _pem(tsa_root[1]),
+             "look-alike.pem": _pem(look_alike), "tsa.key": _key_pem(tsa_key),
+             "tsa.pem": _pem(tsa_cert), "expired.pem": _pem(expired),
              "signer.p12": pkcs12.serialize_key_and_certificates(
                  b"signer", rsa_key, rsa_cert, [ca[1]],
                  serialization.BestAvailableEncryption(PASSWORD.encode()))}
@@ -134,7 +149,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         (d / name).write_bytes(data)
     return Pki(d, d / "ca.pem", d / "impostor.pem", d / "signer.key", d / "signer.pem",
                d / "rsa.key", d / "rsa.pem", d / "encrypted.key", d / "signer.p12",
-               d / "tsa-ca.pem", (tsa_cert, tsa_key))
+               d / "tsa-ca.pem", (tsa_cert, tsa_key), d / "signer.key", d / "look-alike.pem",
+               d / "tsa.key", d / "tsa.pem", d / "expired.pem")
 
 
 # --- tools ------------------------------------------------------------------------------
@@ -220,7 +236,8 @@ def test_signed_report_verifies_against_its_ca_with_the_attached_digests(
     assert code == 0, line
     result = json.loads(_attachment(signed.read_bytes()))
     assert line.startswith(f"almguard: valid: report {signed}: signed by ")
-    assert "Report Signer" in line and "unchanged since signing" in line
+    assert "Report Signer (issued by Common Name: almguard Test CA)" in line
+    assert "unchanged since signing" in line
     assert result["snapshot"]["digest"] in line and result["policies"]["digest"] in line
     assert hashlib.sha256(_attachment(signed.read_bytes())).hexdigest() in line
     assert "signing time 2026-11-21T09:30:00Z" in line   # the report's generation time
@@ -450,6 +467,32 @@ def test_wrong_trust_anchor_fails(signed: Path, pki: Pki, capsys):
     assert code == 1 and "does not chain to the trust anchor" in line, line
 
 
+def _signed_with(unsigned: Path, key: Path, cert: Path, target: Path) -> Path:
+    from checker.evidence.signing import load_pem, sign_report
+    target.write_bytes(sign_report(unsigned.read_bytes(), load_pem(key, cert),
+                                   signing_time=NOW))
+    return target
+
+
+def test_a_look_alike_issued_by_the_tsa_ca_is_not_the_signer(unsigned: Path, pki: Pki,
+                                                             tmp_path: Path, capsys):
+    """Same subject as the real signer, issued by the TSA's CA: --tsa-trust anchors vouch
+    for time-stamps only."""
+    path = _signed_with(unsigned, pki.tsa_issued_key, pki.tsa_issued_cert,
+                        tmp_path / "look-alike.pdf")
+    code, line = verify(path, "--trust", pki.ca, "--tsa-trust", pki.tsa_ca, capsys=capsys)
+    assert code == 1 and "does not chain to the trust anchor" in line, line
+
+
+def test_a_time_stamping_certificate_may_not_sign_a_report(unsigned: Path, pki: Pki,
+                                                           tmp_path: Path, capsys):
+    path = _signed_with(unsigned, pki.tsa_key, pki.tsa_cert, tmp_path / "by-tsa.pdf")
+    for trust in (("--trust", pki.tsa_ca), ("--trust", pki.ca, "--trust", pki.tsa_ca)):
+        code, line = verify(path, *trust, capsys=capsys)
+        assert code == 1 and "may not sign documents" in line, line
+        assert "time_stamping" in line and len(line.splitlines()) == 1
+
+
 def test_no_trust_anchor_is_not_valid(signed: Path, capsys):
     code, line = verify(signed, capsys=capsys)
     assert code == 1 and "--trust" in line, line
@@ -460,7 +503,9 @@ def test_cannot_verify_exits_2_with_one_line(signed: Path, unsigned: Path, pki: 
     cases = {"no signature": (unsigned, "--trust", pki.ca),
              "cannot read": (tmp_path / "missing.pdf", "--trust", pki.ca),
              "neither a PDF": (COMPLIANT, "--trust", pki.ca),
-             "no certificate in the trust file": (signed, "--trust", pki.key)}
+             "no certificate in the trust file": (signed, "--trust", pki.key),
+             "--endpoint: for gate attestations": (signed, "--trust", pki.ca,
+                                                    "--endpoint", "m-prod")}
     truncated = tmp_path / "truncated.pdf"
     truncated.write_bytes(signed.read_bytes()[:2000])
     cases["not a readable PDF"] = (truncated, "--trust", pki.ca)
@@ -519,11 +564,16 @@ def test_p12_with_a_time_stamp_verifies_when_the_tsa_is_trusted_too(
     proc = report(out, "--sign-p12", pki.p12, "--tsa-url", tsa_url,
                   env={"ALMGUARD_SIGN_PASSWORD": PASSWORD})
     assert proc.returncode == 0, proc.stderr
-    code, line = verify(out, "--trust", pki.ca, "--trust", pki.tsa_ca, capsys=capsys)
+    code, line = verify(out, "--trust", pki.ca, "--tsa-trust", pki.tsa_ca, capsys=capsys)
     assert code == 0, line
     assert "time-stamped" in line and "almguard Test TSA" in line
     code, line = verify(out, "--trust", pki.ca, capsys=capsys)
-    assert code == 1 and "time-stamp" in line, line
+    assert code == 1 and "give --tsa-trust" in line, line
+    # the anchors are not pooled: the TSA's CA given as --trust does not vouch for it
+    code, line = verify(out, "--trust", pki.ca, "--trust", pki.tsa_ca, capsys=capsys)
+    assert code == 1 and "give --tsa-trust" in line, line
+    code, line = verify(out, "--trust", pki.ca, "--tsa-trust", pki.ca, capsys=capsys)
+    assert code == 1 and "does not chain to the --tsa-trust anchor" in line, line
     checked = pdfsig(out)
     assert "Signature is Valid." in checked and "Certificate is Trusted." in checked
 
@@ -555,6 +605,7 @@ def test_bad_signing_options_fail_before_evaluating(pki: Pki, tmp_path: Path, ca
         (["--sign-key", pki.key, "--sign-cert", pki.key], "no certificate"),
         (["--sign-key", pki.key, "--sign-cert", pki.cert, "--tsa-url", "ftp://tsa"],
          "http:// or https://"),
+        (["--sign-key", pki.key, "--sign-cert", pki.expired_cert], "expired"),
     ]
     monkeypatch.delenv("ALMGUARD_SIGN_PASSWORD", raising=False)
     for extra, expected in cases:
@@ -621,3 +672,106 @@ def test_attachment_name_is_the_reports_own():
     from checker.evidence.pdfcheck import RESULT_ATTACHMENT
     from reports.context import RESULT_ATTACHMENT as rendered
     assert RESULT_ATTACHMENT == rendered
+
+
+# --- the signature container (/Contents) ------------------------------------------------
+
+def _contents(data: bytes) -> tuple[int, int, bytes]:
+    """Where the hex of /Contents starts and ends, and the DER signature it holds."""
+    from asn1crypto import parser
+    start = data.index(b"/Contents <") + len(b"/Contents <")
+    end = data.index(b">", start)
+    raw = bytes.fromhex(data[start:end].decode())
+    _, _, _, header, body, _ = parser.parse(raw)
+    return start, end, raw[:len(header) + len(body)]
+
+
+def _with_der(data: bytes, der: bytes) -> bytes:
+    """The report with another DER signature in /Contents (zero-padded as before)."""
+    start, end, _ = _contents(data)
+    hexed = der.hex().encode()
+    assert len(hexed) <= end - start
+    return data[:start] + hexed + b"0" * (end - start - len(hexed)) + data[end:]
+
+
+def _digest_oid_changed(der: bytes) -> bytes:
+    """The unsigned digestAlgorithms set says SHA-512 where the signer used SHA-256."""
+    from asn1crypto import cms
+    listed = cms.ContentInfo.load(der)["content"]["digest_algorithms"][0].dump()
+    sha256 = bytes.fromhex("0609608648016503040201")        # OID 2.16.840.1.101.3.4.2.1
+    position = der.index(listed) + listed.index(sha256) + len(sha256) - 1
+    return der[:position] + b"\x03" + der[position + 1:]   # ...2.3: SHA-512
+
+
+def _version_changed(der: bytes) -> bytes:
+    """SignedData version 3 where RFC 5652 prescribes 1 (its INTEGER comes first)."""
+    from asn1crypto import cms
+    signed = cms.ContentInfo.load(der)["content"]
+    assert signed["version"].native == "v1" and signed.contents[:3] == b"\x02\x01\x01"
+    position = der.index(signed.contents) + 2
+    return der[:position] + b"\x03" + der[position + 1:]
+
+
+def _long_form_length(der: bytes) -> bytes:
+    """The same values with the outer length in a longer (BER, not DER) form."""
+    assert der[1] == 0x82
+    return der[:1] + b"\x83\x00" + der[2:]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (_digest_oid_changed, "digestAlgorithms"),
+    (_version_changed, "version"),
+    (_long_form_length, "not the DER encoding"),
+], ids=["digestAlgorithms", "version", "BER length"])
+def test_a_changed_unsigned_part_of_the_container_is_invalid(signed: Path, pki: Pki,
+                                                             tmp_path: Path, capsys,
+                                                             change, expected):
+    data = signed.read_bytes()
+    path = tmp_path / "changed.pdf"
+    path.write_bytes(_with_der(data, change(_contents(data)[2])))
+    code, line = verify(path, "--trust", pki.ca, capsys=capsys)
+    assert code == 1 and "signature container was altered" in line, line
+    assert expected in line and len(line.splitlines()) == 1
+
+
+def test_random_changes_inside_contents_are_invalid_never_an_error(signed: Path, pki: Pki):
+    """Any hex digit of /Contents changed (the DER and its zero padding): an invalid
+    signature, one line — never valid, never "cannot verify", never an internal error."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from checker.evidence.pdfcheck import check_report
+    data = signed.read_bytes()
+    start, end, der = _contents(data)
+    signed_hex = 2 * len(der)
+    assert check_report(data, "signed", [pki.ca]).valid
+
+    @settings(max_examples=60, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(st.one_of(st.integers(0, signed_hex - 1), st.integers(0, end - start - 1)),
+           st.integers(1, 15))
+    def changed(offset: int, delta: int) -> None:
+        position = start + offset
+        nibble = (int(chr(data[position]), 16) + delta) % 16
+        corrupt = data[:position] + b"0123456789abcdef"[nibble:nibble + 1] \
+            + data[position + 1:]
+        result = check_report(corrupt, "changed", [pki.ca])
+        assert not result.valid and len(result.message.splitlines()) == 1, offset
+
+    changed()
+
+
+@pytest.mark.slow
+def test_a_failed_signing_writes_no_file(pki: Pki, tmp_path: Path, capsys):
+    """The time-stamp authority is down: the run fails (exit 2) after rendering, and
+    neither the PDF nor the HTML is written; an HTML file already there stays as it was."""
+    html, pdf = tmp_path / "keep.html", tmp_path / "report.pdf"
+    html.write_text("the previous report\n")
+    with socket.socket() as sock:            # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/tsa"
+        code = main(["report", str(COMPLIANT), "-o", str(pdf), "--html", str(html),
+                     "--generated-at", GENERATED_AT, "--sign-key", str(pki.key),
+                     "--sign-cert", str(pki.cert), "--tsa-url", url])
+    err = capsys.readouterr().err
+    assert code == 2 and "no time-stamp" in err, err
+    assert html.read_text() == "the previous report\n" and not pdf.exists()

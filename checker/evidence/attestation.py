@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
 from . import PASSWORD_ENV, CannotVerify
 from ..ids import model_version_id
+from ..times import parse_time
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://almguard.dev/attestation/gate/v1"
@@ -72,9 +74,21 @@ def load_signer(path: Path, *, password: str | None = None) -> CryptoSigner:
                          f"password in {PASSWORD_ENV}", file=str(path)) from None
     try:
         return CryptoSigner(private)
-    except ValueError as exc:
-        raise UsageError(f"unsupported signing key: {exc} (use Ed25519, ECDSA P-256/P-384 "
-                         "or RSA)", file=str(path)) from None
+    except ValueError:
+        raise UsageError(f"unsupported signing key: {_key_kind(private)} (use Ed25519, "
+                         "ECDSA P-256/P-384/P-521 or RSA)", file=str(path)) from None
+
+
+def _key_kind(private: Any) -> str:
+    """The key's algorithm in a user's words (never a Python class name)."""
+    from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, x448, x25519
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        return f"ECDSA on curve {private.curve.name}"
+    kinds = ((ed448.Ed448PrivateKey, "Ed448"), (x448.X448PrivateKey, "X448"),
+             (x25519.X25519PrivateKey, "X25519"), (dsa.DSAPrivateKey, "DSA"),
+             (dh.DHPrivateKey, "Diffie-Hellman"))
+    return next((name for kind, name in kinds if isinstance(private, kind)),
+                "this key type")
 
 
 def subject_of(snapshot: LoadedSnapshot, model: str, version: str) -> dict[str, Any]:
@@ -180,8 +194,79 @@ def read_envelope(data: bytes, origin: str) -> Envelope:
     return envelope
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """What the deploy step is about to do, which the attested gate must cover: the
+    artifact (--artifact-digest), where (--endpoint, --environment), optionally how much
+    traffic (--traffic-percent: at most the attested share) and how fresh the gate must be
+    (--max-age, measured back from `at`)."""
+
+    artifact_digest: str
+    endpoint: str
+    environment: str
+    traffic_percent: float | None = None
+    max_age: timedelta | None = None
+    at: datetime | None = None
+
+
+_DURATION = re.compile(r"^([0-9]{1,6})([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, what: str) -> timedelta:
+    """`90s`, `30m`, `12h`, `7d`: a whole number and one unit."""
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(f"{what} {text!r}: expected a whole number and a unit: s, m, h "
+                         "or d (e.g. 30m, 12h, 7d)")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _coverage_problem(proposal: dict[str, Any], deploy: Deployment) -> str | None:
+    """Why the attested proposal does not cover this deployment, or None."""
+    if proposal["endpoint"] != deploy.endpoint:
+        return (f"the gate was for endpoint {proposal['endpoint']}, not --endpoint "
+                f"{deploy.endpoint}")
+    if proposal["environment"] != deploy.environment:
+        return (f"the gate was for environment {proposal['environment']}, not "
+                f"--environment {deploy.environment}")
+    share = float(proposal["traffic_percent"])
+    if deploy.traffic_percent is not None and deploy.traffic_percent > share:
+        return (f"the gate allowed {share:g} % of traffic, not --traffic-percent "
+                f"{deploy.traffic_percent:g}")
+    if deploy.max_age is not None:
+        assert deploy.at is not None
+        try:
+            gated = parse_time(proposal["at"])
+        except ValueError:
+            return f"the gate's time {proposal['at']!r} is not an RFC 3339 time"
+        age = deploy.at - gated
+        if age > deploy.max_age:
+            return (f"the gate ran at {proposal['at']}, {_span(age)} before "
+                    f"{_stamp(deploy.at)}: older than --max-age {_span(deploy.max_age)}")
+        if age < -deploy.max_age:
+            return (f"the gate's time {proposal['at']} is after {_stamp(deploy.at)} "
+                    f"by more than --max-age {_span(deploy.max_age)}")
+    return None
+
+
+def _span(delta: timedelta) -> str:
+    """A duration the way --max-age takes it, e.g. 11d3h48m2s."""
+    seconds, parts = int(abs(delta).total_seconds()), []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def check_attestation(data: bytes, origin: str, key: Key,
-                      artifact_digest: str) -> AttestationCheck:
+                      deploy: Deployment) -> AttestationCheck:
+    artifact_digest = deploy.artifact_digest
     algorithm, expected = parse_digest(artifact_digest, "--artifact-digest")
     envelope = read_envelope(data, origin)
     if envelope.payload_type != ENVELOPE_PAYLOAD_TYPE:
@@ -214,7 +299,9 @@ def check_attestation(data: bytes, origin: str, key: Key,
         decision = predicate["decision"]
         proposal = predicate["proposal"]
         where = (f"model {proposal['model']} version {proposal['version']} to endpoint "
-                 f"{proposal['endpoint']} at {proposal['traffic_percent']:g} % of traffic")
+                 f"{proposal['endpoint']} in environment {proposal['environment']} at "
+                 f"{float(proposal['traffic_percent']):g} % of traffic (gate time "
+                 f"{proposal['at']})")
         snapshot, policies = predicate["snapshot"]["digest"], predicate["policies"]["digest"]
     except (KeyError, TypeError, ValueError):
         return AttestationCheck(False, "the gate predicate is incomplete")
@@ -223,6 +310,10 @@ def check_attestation(data: bytes, origin: str, key: Key,
                            if isinstance(f, dict)})
         why = f" (blocking: {', '.join(blocking)})" if blocking else ""
         return AttestationCheck(False, f"the gate decided {decision} for {where}{why}")
+    problem = _coverage_problem(proposal, deploy)
+    if problem:
+        return AttestationCheck(False, f"{problem}: the attestation does not cover this "
+                                "deployment")
     return AttestationCheck(True, f"gate allowed {where} (snapshot {snapshot}, policies "
                             f"{policies}); subject {names[0]} is {artifact_digest}; signed "
                             f"by key {key.keyid[:16]}…")

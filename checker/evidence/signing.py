@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,7 @@ def _signing_key(private: Any, cert: Any, chain: list[Any], origin: str) -> Sign
     if _public_der(private) != cert.public_key.dump():
         raise UsageError("the private key does not belong to the signing certificate "
                          f"({cert.subject.human_friendly})", file=origin)
+    _check_validity(cert, datetime.now(timezone.utc), origin)
     der = private.private_bytes(serialization.Encoding.DER,
                                 serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -95,6 +96,20 @@ def _signing_key(private: Any, cert: Any, chain: list[Any], origin: str) -> Sign
                                   signing_key=load_private_key_from_pemder_data(der, None),
                                   cert_registry=registry)
     return SigningKey(signer, cert.subject.human_friendly)
+
+
+def _check_validity(cert: Any, moment: datetime, origin: str) -> None:
+    """Refuse a certificate that is not valid when the signature is made (the wall clock:
+    the claimed signing time may be an earlier --generated-at)."""
+    start, end = cert.not_valid_before, cert.not_valid_after
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment < start:
+        raise UsageError(f"the signing certificate ({cert.subject.human_friendly}) is not "
+                         f"valid yet: from {start:%Y-%m-%dT%H:%M:%SZ}, now {stamp}",
+                         file=origin)
+    if moment > end:
+        raise UsageError(f"the signing certificate ({cert.subject.human_friendly}) expired "
+                         f"{end:%Y-%m-%dT%H:%M:%SZ}, now {stamp}", file=origin)
 
 
 def _password(password: str | None) -> bytes | None:
