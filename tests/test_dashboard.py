@@ -13,10 +13,12 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -32,13 +34,14 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from checker.service import dashboard  # noqa: E402
 from checker.service.api import create_app  # noqa: E402
-from checker.service.config import ServiceConfig  # noqa: E402
+from checker.service.config import ServiceConfig, hash_token  # noqa: E402
 from checker.service.service import Service  # noqa: E402
 from reports.chart import TrendPoint, trend_chart  # noqa: E402
 
 VIEWER, WRITER, ADMIN = "view-s3cret", "scan-s3cret", "admin-s3cret"
 TOKENS = {"ALMGUARD_TOKEN_VIEWER": f"read:{VIEWER}", "ALMGUARD_TOKEN_SEEDER": f"scan:{WRITER}",
           "ALMGUARD_TOKEN_ADMIN": f"admin:{ADMIN}"}
+OPERATOR = "operator-s3cret"     # the live service's admin token (schedules: run now)
 LEGACY = "contoso-foundry-legacy"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -179,6 +182,26 @@ def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(seeded: TestC
     assert seeded.get("/", follow_redirects=False).status_code == 303
     assert seeded.get("/v1/scans").status_code == 401
     seeded.cookies.clear()
+
+
+def test_a_session_survives_a_restart_and_is_stored_hashed(tmp_path: Path):
+    database = tmp_path / "sessions.db"
+    config = ServiceConfig(database=f"sqlite:///{database}", scheduler=False)
+    with TestClient(create_app(Service(config, environ=TOKENS))) as first:
+        answer = first.post("/login", content=f"token={VIEWER}",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            follow_redirects=False)
+        assert answer.status_code == 303
+        session = answer.cookies["almguard_session"]
+    with closing(sqlite3.connect(database)) as db:
+        stored = db.execute("SELECT id_sha256, principal FROM dashboard_sessions").fetchall()
+    assert stored == [(hash_token(session), "viewer")]         # only the hash is kept
+    with TestClient(create_app(Service(config, environ=TOKENS))) as second:   # restarted
+        second.cookies.set("almguard_session", session)
+        assert second.get("/", follow_redirects=False).status_code == 200
+        second.post("/logout", follow_redirects=False)
+        second.cookies.set("almguard_session", session)
+        assert second.get("/", follow_redirects=False).status_code == 303
 
 
 def test_login_over_https_sets_a_secure_cookie(make_client):
@@ -434,6 +457,80 @@ def test_login_page_says_the_cookie_holds_a_session_id_not_the_token(seeded: Tes
     assert "token is kept" not in text and "It is kept in" not in text
 
 
+def test_schedules_pages_show_runs_and_run_now_needs_an_admin_token(tmp_path: Path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("schema_version: 1\n", encoding="utf-8")
+    config = ServiceConfig(database=f"sqlite:///{tmp_path}/schedules.db", scheduler=False,
+                           schedules=[{"name": "nightly-cards", "cron": "0 3 * * *",
+                                       "source": {"kind": "file",
+                                                  "path": str(SAMPLES / "audit-scenario.yaml")}},
+                                      {"name": "broken", "cron": "*/15 * * * *",
+                                       "source": {"kind": "file", "path": str(broken)}}])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with TestClient(create_app(Service(config, environ=TOKENS))) as client:
+        page = client.get("/schedules", headers=bearer())
+        assert page.status_code == 200
+        rows = re.findall(r'<tr class="schedule-row">(.*?)</tr>', page.text, re.S)
+        assert len(rows) == 2 and "nightly-cards" in rows[0] and "0 3 * * *" in rows[0]
+        assert "never" in rows[0] and "audit-scenario.yaml" in rows[0]
+        refused = {VIEWER: 403, "": 401, "nope": 401}
+        for token, status in refused.items():
+            answer = client.post("/schedules/nightly-cards/run", content=f"token={token}",
+                                 headers={**bearer(), **form}, follow_redirects=False)
+            assert answer.status_code == status, (token, answer.text)
+        foreign = client.post("/schedules/nightly-cards/run", content=f"token={ADMIN}",
+                              headers={**form, "Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+        assert client.get("/v1/schedules/nightly-cards/runs",
+                          headers=bearer()).json()["runs"] == []        # nothing ran
+        for name in ("nightly-cards", "broken"):
+            ran = client.post(f"/schedules/{name}/run", content=f"token={ADMIN}",
+                              headers=form, follow_redirects=False)
+            assert ran.status_code == 303 and ran.headers["location"] == f"/schedules/{name}"
+        detail = client.get("/schedules/nightly-cards", headers=bearer()).text
+        [run] = re.findall(r'<tr class="run-row">(.*?)</tr>', detail, re.S)
+        assert "st-succeeded" in run and 'href="/scans/1"' in run
+        assert re.search(r'<td class="num">[0-9.]+ m?s</td>', run)              # its duration
+        overview = client.get("/schedules", headers=bearer()).text
+        broken_row = re.findall(r'<tr class="schedule-row">(.*?)</tr>', overview, re.S)[1]
+        assert "st-failed" in broken_row and "broken.yaml" in broken_row
+        assert client.get("/schedules/missing", headers=bearer()).status_code == 404
+
+
+def test_what_served_every_endpoint_at_a_past_date_is_answered_and_reported(
+        seeded: TestClient):
+    served = {d["endpoint"]: d for d in read_document(SAMPLES / "messy.yaml")["deployments"]}
+    past = seeded.get("/v1/served", params={"registry": LEGACY, "at": "2026-11-21T00:00:00Z"},
+                      headers=bearer()).json()
+    assert past["snapshot"]["captured_at"] == "2026-11-20T08:00:00Z"
+    assert [e["endpoint"] for e in past["endpoints"]] == sorted(served)
+    for answer in past["endpoints"]:
+        single = seeded.get("/v1/lineage", params={"registry": LEGACY, "at": past["at"],
+                                                   "endpoint": answer["endpoint"]},
+                            headers=bearer()).json()
+        assert answer["serving"] == single["serving"]         # the per-endpoint answer
+    digests = {d.get("digest") for e in past["endpoints"] for v in e["serving"]
+               for d in v["training_data"]}
+    assert NEW_DIGEST not in digests
+    now = seeded.get("/v1/served", params={"registry": LEGACY}, headers=bearer()).json()
+    assert now["snapshot"]["captured_at"] == "2026-11-27T08:00:00Z"
+    assert NEW_DIGEST in {d.get("digest") for e in now["endpoints"] for v in e["serving"]
+                          for d in v["training_data"] + v["evaluation_data"]}
+    assert seeded.get("/v1/served", params={"registry": LEGACY, "at": "2026-11-01T00:00:00Z"},
+                      headers=bearer()).status_code == 404    # nothing captured by then
+    page = seeded.get("/served", params={"registry": LEGACY, "at": "2026-11-21T00:00:00Z"},
+                      headers=bearer())
+    assert page.status_code == 200
+    sections = re.findall(r'<section class="panel answer served-endpoint">(.*?)</section>',
+                          page.text, re.S)
+    assert len(sections) == len(served)
+    for section, answer in zip(sections, past["endpoints"]):
+        assert answer["endpoint"] in section
+        for version in answer["serving"]:
+            assert f"{version['model']}@{version['version']}" in section
+    assert past["snapshot"]["digest"] in page.text and NEW_DIGEST not in page.text
+
+
 def test_trend_chart_draws_one_linked_point_per_scan():
     points = [TrendPoint(rate=r, label=f"scan {i} <b>", tick=f"#{i}", href=f"/scans/{i}")
               for i, r in enumerate([100.0, 95.5, 80.0], start=1)]
@@ -462,8 +559,12 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("dashboard-service")
-    service = start_service(tmp, "database: sqlite:///almguard.db\nscheduler: false\n",
-                            {k: v for k, v in TOKENS.items() if "ADMIN" not in k})
+    schedule = (f"schedules:\n  - name: nightly-cards\n    cron: '0 3 * * *'\n"
+                f"    source: {{kind: file, path: '{SAMPLES / 'audit-scenario.yaml'}'}}\n")
+    service = start_service(tmp, "database: sqlite:///almguard.db\nscheduler: false\n"
+                            + schedule,
+                            {**{k: v for k, v in TOKENS.items() if "ADMIN" not in k},
+                             "ALMGUARD_TOKEN_OPERATOR": f"admin:{OPERATOR}"})
     try:
         scans = []
         for text in seed_documents():
@@ -722,7 +823,8 @@ def test_rendering_a_report_adds_no_library_chatter_to_the_service_log(tmp_path:
 
 LAYOUT_PAGES = {"registries": "/", "registry": f"/registries/{LEGACY}", "scan": "/scans/5",
                 "diff": "/scans/5/diff",
-                "lineage": f"/lineage?registry={LEGACY}&endpoint=credit-risk-prod"}
+                "lineage": f"/lineage?registry={LEGACY}&endpoint=credit-risk-prod",
+                "schedules": "/schedules", "schedule": "/schedules/nightly-cards"}
 
 # A badge (chip) that does not fit shows only part of its text, or spills out of the box
 # that holds it (the next tile then covers it).
@@ -769,3 +871,35 @@ def test_browser_pages_fit_phone_tablet_and_desktop_widths(browser: Any, live: L
         assert all(t is not None and t["width"] >= 60 for t in tiles), tiles
     finally:
         context.close()
+
+
+@pytest.mark.slow
+def test_browser_schedules_page_runs_a_schedule_now(page: Any, live: Live, tmp_path: Path):
+    page.goto(live.service.url + "/")
+    page.click("nav >> text=Schedules")
+    row = page.locator("tr.schedule-row")
+    assert row.count() == 1
+    assert "nightly-cards" in row.inner_text() and "never" in row.inner_text()
+    expected = live.api("/v1/schedules")["schedules"][0]
+    assert expected["next_run"][:10] in row.locator("td.next").inner_text()
+    page.click("tr.schedule-row >> text=nightly-cards")
+    assert page.url == live.service.url + "/schedules/nightly-cards"
+    assert page.locator("tr.run-row").count() == 0
+    page.fill("#token", VIEWER)                      # a reader cannot run it
+    with page.expect_navigation() as nav:
+        page.click("form.run-now button[type=submit]")
+    assert nav.value.status == 403
+    page.goto(live.service.url + "/schedules/nightly-cards")
+    page.fill("#token", OPERATOR)
+    with page.expect_navigation():
+        page.click("form.run-now button[type=submit]")
+    assert page.url == live.service.url + "/schedules/nightly-cards"
+    runs = page.locator("tr.run-row")
+    assert runs.count() == 1 and "succeeded" in runs.inner_text().lower()
+    [run] = live.api("/v1/schedules/nightly-cards/runs")["runs"]
+    link = runs.locator("a")
+    assert link.inner_text() == f"#{run['scan_id']}"
+    screenshot(page, "schedule", tmp_path)
+    with page.expect_navigation():
+        link.click()
+    assert page.url == live.service.url + f"/scans/{run['scan_id']}"

@@ -8,9 +8,11 @@
 No token: 401 (with WWW-Authenticate). A token without the scope: 403. The dashboard's
 login form exchanges a token for a session: a random id in an HttpOnly cookie that grants
 reading only (whatever the token's scopes), expires after SESSION_HOURS, is forgotten at
-logout or restart, and is never the token itself. The cookie is accepted for GET requests
-only, so a page on another site can never make a browser write through it. Anonymous
-reading is off unless the config turns it on; anonymous writing is impossible.
+logout, and is never the token itself. Sessions are kept in the database as the SHA-256 of
+the id (store.Store), so they survive restarts and work on every replica. The cookie is
+accepted for GET requests only, so a page on another site can never make a browser write
+through it. Anonymous reading is off unless the config turns it on; anonymous writing is
+impossible.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from fastapi import HTTPException, Request
 
+from ..times import utc_now
 from .config import hash_token
 
 COOKIE = "almguard_session"
@@ -43,43 +47,73 @@ class Principal:
 ANONYMOUS = Principal("anonymous", frozenset({"read"}))
 
 
+class SessionStore(Protocol):
+    """Where sessions live: by the SHA-256 of their id, with whose they are and an expiry
+    (naive UTC). store.Store is one; MemorySessions the other."""
+
+    def add_session(self, id_sha256: str, principal: str, expires_at: datetime) -> None: ...
+
+    def session_principal(self, id_sha256: str) -> str | None: ...
+
+    def delete_session(self, id_sha256: str) -> None: ...
+
+
+def _now() -> datetime:
+    return utc_now().replace(tzinfo=None)
+
+
+class MemorySessions:
+    """Sessions in this process only (a TokenTable without a database)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add_session(self, id_sha256: str, principal: str, expires_at: datetime) -> None:
+        with self._lock:
+            self._items[id_sha256] = (principal, expires_at)
+            while len(self._items) > MAX_SESSIONS:
+                self._items.popitem(last=False)
+
+    def session_principal(self, id_sha256: str) -> str | None:
+        with self._lock:
+            found = self._items.get(id_sha256)
+            if found is None or found[1] < _now():
+                self._items.pop(id_sha256, None)
+                return None
+            return found[0]
+
+    def delete_session(self, id_sha256: str) -> None:
+        with self._lock:
+            self._items.pop(id_sha256, None)
+
+
 class TokenTable:
     """hash -> principal; lookups compare hashes in constant time. Also the dashboard's
-    read-only sessions (in memory)."""
+    read-only sessions (in `sessions`: the database, or this process's memory)."""
 
     def __init__(self, table: dict[str, tuple[str, frozenset[str]]],
-                 anonymous_read: bool = False) -> None:
+                 anonymous_read: bool = False, *,
+                 sessions: SessionStore | None = None) -> None:
         self._table = {digest: Principal(name, scopes)
                        for digest, (name, scopes) in table.items()}
         self.anonymous_read = anonymous_read
-        self._sessions: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._sessions: SessionStore = sessions if sessions is not None else MemorySessions()
 
     def open_session(self, principal: Principal) -> str:
         """A new read-only session for a logged-in principal; returns its cookie value."""
         session_id = secrets.token_urlsafe(32)
-        reader = Principal(principal.name, frozenset({"read"}))
-        with self._lock:
-            self._sessions[hash_token(session_id)] = (reader,
-                                                      time.monotonic() + SESSION_HOURS * 3600)
-            while len(self._sessions) > MAX_SESSIONS:
-                self._sessions.popitem(last=False)
+        self._sessions.add_session(hash_token(session_id), principal.name,
+                                   _now() + timedelta(hours=SESSION_HOURS))
         return session_id
 
     def close_session(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(hash_token(session_id), None)
+        self._sessions.delete_session(hash_token(session_id))
 
     def session(self, session_id: str) -> Principal | None:
-        key = hash_token(session_id)
-        with self._lock:
-            found = self._sessions.get(key)
-            if found is None:
-                return None
-            if found[1] < time.monotonic():
-                del self._sessions[key]
-                return None
-            return found[0]
+        """The read-only principal of an unexpired session, or None."""
+        name = self._sessions.session_principal(hash_token(session_id))
+        return None if name is None else Principal(name, frozenset({"read"}))
 
     def lookup(self, secret: str) -> Principal | None:
         digest = hash_token(secret)

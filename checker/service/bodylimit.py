@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any, Awaitable, Callable
 
+from ..errors import BodyTooLarge as BodyTooLarge  # re-exported
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class BodyLimit:

@@ -6,6 +6,10 @@
     /scans/{id}/diff      new, resolved and unchanged findings (`against=previous|ID`)
     /lineage              what an endpoint served at a time, and which data trained it
                           (the registry's endpoints offered from its stored snapshot)
+    /served               what served every endpoint of a registry at a date (a report)
+    /schedules            each schedule: source, cron, last and next run, result, error
+    /schedules/{name}     its run history and notifications; "run now" (POST, with an
+                          admin token typed into the form: the session only reads)
     /login, /logout       a token exchanged for a session: a random id in an HttpOnly,
                           SameSite=Strict cookie (logout: POST, from the form on every
                           page; GET /logout only shows that form)
@@ -28,6 +32,7 @@ from typing import Any, Callable, Coroutine, Iterable, Sequence
 from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -44,8 +49,9 @@ from ..results import Finding, ResultDocument
 from .auth import COOKIE, SESSION_HOURS, Principal
 from .inputs import against_param, validation_line
 from .security import SECURITY_HEADERS, cross_site
+from .scheduler import RunInProgress
 from .service import NotFound, Service
-from .store import ScanInfo
+from .store import RunInfo, ScanInfo, rfc3339
 
 PAGE_SIZE = 25          # scans per page of a registry
 TREND_SCANS = 30        # scans on a registry page's trend chart
@@ -101,7 +107,7 @@ def _status_title(status: int) -> str:
 def render(request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     page = environment().get_template(f"dashboard/{template}")
     html = page.render(viewer=getattr(request.state, "viewer", None), version=__version__,
-                       css=f"{CSS_PATH}?v={__version__}", **values)
+                       css=f"{CSS_PATH}?v={__version__}", when=rfc3339, **values)
     return HTMLResponse(html, status_code=status)
 
 
@@ -368,7 +374,88 @@ def dashboard_router(service: Service) -> APIRouter:
                       answer=answer, snapshot=snapshot,
                       registry_href=registry_href(registry) if registry else None)
 
+    @router.get("/served")
+    def served(request: Request, registry: str = "", at: str = "",
+               _who: Principal = viewer) -> HTMLResponse:
+        """The report for a date: what served every endpoint of a registry then, and
+        which data trained it."""
+        registries = [r.name for r in service.registries()]
+        answers: list[Any] = []
+        snapshot = None
+        error, status = None, 200
+        try:
+            when = parse_at(at) if at.strip() else None
+            if registry:
+                if registry not in registries:
+                    raise NotFound(f"no scan of registry {registry!r} is stored")
+                answers, snapshot = service.served_at(registry, when)
+        except NotFound as exc:
+            error, status = str(exc), 404
+        except HTTPException as exc:
+            error, status = str(exc.detail), exc.status_code
+        return render(request, "served.html.j2", status=status, title="Served at a date",
+                      active="lineage", registries=registries, registry=registry, at=at,
+                      answers=answers, snapshot=snapshot, error=error,
+                      json_href="/v1/served?" + urlencode(
+                          {"registry": registry, **({"at": at} if at else {})}))
+
+    # --- schedules -------------------------------------------------------------------
+
+    @router.get("/schedules")
+    def schedules(request: Request, _who: Principal = viewer) -> HTMLResponse:
+        return render(request, "schedules.html.j2", title="Schedules", active="schedules",
+                      schedules=service.schedules(), duration=run_duration,
+                      schedule_href=schedule_href, scan_href=scan_href)
+
+    @router.get("/schedules/{name}")
+    def schedule(request: Request, name: str, _who: Principal = viewer) -> HTMLResponse:
+        status = service.schedule_status(name)
+        return render(request, "schedule.html.j2", title=f"Schedule {name}",
+                      active="schedules", s=status, runs=service.schedule_runs(name, 50),
+                      notifications=service.schedule_notifications(name, 20),
+                      duration=run_duration, scan_href=scan_href,
+                      run_action=schedule_href(name) + "/run", error=None)
+
+    @router.post("/schedules/{name}/run")
+    async def run_now(request: Request, name: str) -> Response:
+        """Run now: the form carries an admin token (a session never writes)."""
+        service.schedule_status(name)                     # 404 before anything else
+        try:
+            fields = parse_qs((await request.body()).decode("utf-8"), max_num_fields=4)
+        except (UnicodeDecodeError, ValueError):
+            fields = {}
+        secret = (fields.get("token") or [""])[0].strip()
+        principal = service.tokens.lookup(secret) if secret else None
+        if principal is None:
+            raise HTTPException(status_code=401, detail=(
+                "Enter an admin token to run the schedule." if not secret
+                else "Unknown token: check it and try again."))
+        if not principal.allows("admin"):
+            raise HTTPException(status_code=403, detail=(
+                f"Token {principal.name!r} lacks the admin scope running a schedule needs."))
+        try:
+            await run_in_threadpool(service.run_schedule, name)
+        except RunInProgress as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+        return RedirectResponse(schedule_href(name), status_code=303)
+
     return router
+
+
+def schedule_href(name: str) -> str:
+    return f"/schedules/{quote(name, safe='')}"
+
+
+def run_duration(run: RunInfo | None) -> str:
+    """How long a finished run took ("1.2 s", "3 min 5 s"); "" while it runs."""
+    if run is None or run.finished_at is None:
+        return ""
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    if seconds < 1:
+        return f"{round(seconds * 1000)} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
 def _filter_options(result: ResultDocument) -> dict[str, list[tuple[str, str]]]:

@@ -8,22 +8,40 @@
   has never run waits for its first slot.
 - Runs left "running" by a killed process are marked failed at start, and their schedule
   runs once again then (the interrupted slot counts as missed).
+
+Replicas (any number of processes on one PostgreSQL database) run each slot exactly once:
+every replica plans the same slots, and the database decides who runs one — a row per
+(schedule, slot) in schedule_slots, inserted with ON CONFLICT DO NOTHING (store.claim_slot).
+The winner renews the claim's lease while the run goes (every third of `lease`). A replica
+killed mid-run stops renewing; once its lease has expired, the first replica to see it
+takes the claim over (a conditional UPDATE), marks the dead run failed and runs the slot
+again. An expired claim of an older slot than the schedule's newest is closed instead
+(missed slots are caught up once). On SQLite (one process) claims left at start are the
+previous process's and expire at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from croniter import croniter
 
 from ..errors import AlmguardError
+from ..errors import RunInProgress as RunInProgress  # re-exported
 from .config import ScheduleConfig
 from .sources import snapshot_sources
 from .store import Store, utcnow
+
+LEASE = timedelta(seconds=30)
 
 log = logging.getLogger("almguard.scheduler")
 
@@ -44,23 +62,29 @@ def next_slot(expression: str, after: datetime) -> datetime:
     return _cron(expression, after).get_next(datetime).replace(tzinfo=None)
 
 
-class RunInProgress(AlmguardError):
-    """The schedule is already running."""
-
-
 class Scheduler:
     """Runs the configured schedules on a background thread.
 
     `scan(snapshot, source=..., requested_by=...)` evaluates and stores one snapshot and
-    returns the scan id (the service's own scan path). `clock` returns naive UTC now.
+    returns the scan id (the service's own scan path); `on_run(name, run_id, scan_ids)` is
+    called once a run is recorded (notifications). `clock` returns naive UTC now, the
+    time slots are planned by; `speed` is how many of its seconds pass per real second (a
+    test clock running fast; leases are always real time). `replica` names this process
+    in claims and runs.
     """
 
     def __init__(self, store: Store, schedules: list[ScheduleConfig], scan: ScanFn, *,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, speed: float = 1.0,
+                 lease: timedelta = LEASE, replica: str | None = None,
+                 on_run: Callable[[str, int, list[int]], object] | None = None) -> None:
         self.store = store
         self.schedules = {s.name: s for s in schedules}
         self._scan = scan
         self._clock = clock
+        self._speed = speed
+        self.lease = lease
+        self.replica = replica or replica_name()
+        self._on_run = on_run
         self._running: set[str] = set()
         self._queued: set[str] = set()
         self._lock = threading.Lock()
@@ -77,6 +101,8 @@ class Scheduler:
     def recover(self) -> list[str]:
         """At start: close interrupted runs, and return the schedules that missed a slot or
         were interrupted."""
+        if self.store.engine.dialect.name == "sqlite":
+            self.store.expire_claims()
         interrupted = self.store.interrupt_running()
         if interrupted:
             log.warning("marked interrupted run(s) of %s as failed", ", ".join(interrupted))
@@ -103,9 +129,11 @@ class Scheduler:
     # --- running ---------------------------------------------------------------------
 
     def run(self, name: str, slot: datetime | None = None) -> int:
-        """Run one schedule now (on this thread); returns the run id.
+        """Run one schedule now (on this thread) for `slot` (None: by hand, now); returns
+        the run id.
 
-        Raises RunInProgress if it is already running, KeyError if it is unknown.
+        Raises RunInProgress if it is already running here or on another replica, or if
+        another replica has run or runs that slot; KeyError if it is unknown.
         """
         schedule = self.schedules[name]
         with self._lock:
@@ -113,26 +141,43 @@ class Scheduler:
                 raise RunInProgress(f"schedule {name!r} is already running")
             self._running.add(name)
         try:
-            run_id = self.store.start_run(name, slot or self._clock())
+            slot = slot or self._clock()
+            claim = self.store.claim_slot(name, slot, self.replica, self.lease)
+            if not claim.claimed:
+                raise RunInProgress(
+                    f"schedule {name!r} is already running on replica {claim.owner}"
+                    if claim.outcome in ("busy", "held") else
+                    f"schedule {name!r}: slot {slot} has already run (replica {claim.owner})")
+            if claim.taken_from is not None:
+                log.warning("schedule %s: replica %s stopped during slot %s: running it "
+                            "again", name, claim.taken_from, slot)
+            run_id = self.store.start_run(name, slot, replica=self.replica)
             scans: list[int] = []
             errors: list[str] = []
-            try:
-                for source in snapshot_sources(schedule.source):
-                    try:
-                        snapshot = source.load()
-                        scans.append(self._scan(snapshot, source=f"schedule:{name}",
-                                                requested_by="scheduler"))
-                    except AlmguardError as exc:
-                        errors.append(str(exc))
-            except AlmguardError as exc:
-                errors.append(str(exc))
-            except Exception as exc:  # noqa: BLE001 - recorded on the run, never lost
-                errors.append(f"internal error: {type(exc).__name__}: {exc}")
+            with self._renewing():
+                try:
+                    for source in snapshot_sources(schedule.source):
+                        try:
+                            snapshot = source.load()
+                            scans.append(self._scan(snapshot, source=f"schedule:{name}",
+                                                    requested_by="scheduler"))
+                        except AlmguardError as exc:
+                            errors.append(str(exc))
+                except AlmguardError as exc:
+                    errors.append(str(exc))
+                except Exception as exc:  # noqa: BLE001 - recorded on the run, never lost
+                    errors.append(f"internal error: {type(exc).__name__}: {exc}")
             status = "failed" if errors else "succeeded"
             self.store.finish_run(run_id, status=status, error="; ".join(errors) or None,
                                   scan_ids=scans)
             log.info("schedule %s: %s (%d scans)%s", name, status, len(scans),
                      f": {errors[0]}" if errors else "")
+            if self._on_run is not None:
+                try:
+                    self._on_run(name, run_id, scans)
+                except Exception:  # noqa: BLE001 - the run is recorded; never fail it now
+                    log.exception("schedule %s: run %d: cannot queue its notifications",
+                                  name, run_id)
             return run_id
         finally:
             with self._lock:
@@ -153,12 +198,16 @@ class Scheduler:
                 self._queued.discard(name)
             try:
                 self.run(name, slot)
-            except RunInProgress:
-                log.warning("schedule %s: still running, slot %s skipped", name, slot)
+            except RunInProgress as exc:
+                log.info("%s: slot %s not run here", exc, slot)
             except Exception:  # noqa: BLE001 - a failing store must not kill the thread
                 log.exception("schedule %s: run could not be recorded", name)
 
         self._pool.submit(job)
+
+    def now(self) -> datetime:
+        """The time slots are planned by (naive UTC)."""
+        return self._clock()
 
     def running(self) -> set[str]:
         with self._lock:
@@ -176,14 +225,64 @@ class Scheduler:
         self._thread.start()
 
     def _loop(self) -> None:
+        beat = min(self.lease.total_seconds() / 3, 60.0)
+        last_beat = 0.0
         while not self._stop.is_set():
             now = self._clock()
             for name, slot in self.due(now):
                 self.submit(name, slot)
+            if time.monotonic() - last_beat >= beat:
+                last_beat = time.monotonic()
+                try:
+                    self.heartbeat()
+                except AlmguardError as exc:
+                    log.warning("scheduler: %s", exc)
+                except Exception:  # noqa: BLE001 - a database outage must not end the loop
+                    log.exception("scheduler: cannot read the claims of other replicas")
             upcoming = min(self._next.values(), default=None)
-            wait = 60.0 if upcoming is None else (upcoming - self._clock()).total_seconds()
-            self._wake.wait(timeout=min(max(wait, 0.05), 60.0))
+            wait = 60.0 if upcoming is None else (
+                (upcoming - self._clock()).total_seconds() / self._speed)
+            self._wake.wait(timeout=min(max(wait, 0.05), beat))
             self._wake.clear()
+
+    def heartbeat(self) -> None:
+        """Renew this replica's leases, and take over the slots of replicas that died: the
+        newest expired slot of a schedule runs again, older ones are closed."""
+        expired = self.store.expired_claims()
+        if not expired:
+            return
+        latest = self.store.latest_claims()
+        for name, slot, owner in expired:
+            if name not in self.schedules:
+                continue
+            if latest.get(name, slot) > slot:
+                if self.store.close_claim(name, slot, owner):
+                    log.info("schedule %s: slot %s of replica %s, which stopped, is "
+                             "superseded by slot %s", name, slot, owner, latest[name])
+            else:
+                self.submit(name, slot)
+
+    @contextmanager
+    def _renewing(self) -> Iterator[None]:
+        """Renew this replica's leases every third of the lease while the block runs."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.lease.total_seconds() / 3):
+                try:
+                    if self.store.renew_claims(self.replica, self.lease) == 0:
+                        log.warning("replica %s holds no claim any more (lease lost)",
+                                    self.replica)
+                except Exception:  # noqa: BLE001 - logged; the lease lapses, another runs
+                    log.exception("replica %s: cannot renew its leases", self.replica)
+
+        thread = threading.Thread(target=renew, name="almguard-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(timeout=5)
 
     def stop(self) -> None:
         self._stop.set()
@@ -191,3 +290,9 @@ class Scheduler:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def replica_name() -> str:
+    """This process in claims and runs: host, process id and a random tag (a restarted
+    process with a reused pid is another replica)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"

@@ -8,12 +8,9 @@ import socket
 from pathlib import Path
 
 from ..errors import AlmguardError
+from ..errors import ServiceUnavailable as ServiceUnavailable  # re-exported
 from .config import load_config
 from .store import redact
-
-
-class ServiceUnavailable(AlmguardError):
-    """The service's optional dependencies are not installed."""
 
 
 def serve(config_path: Path | None, *, host: str | None = None, port: int | None = None,

@@ -15,34 +15,36 @@ fails closed (EngineError: 503, no decision). /readyz probes the same way.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from ..engines import Engine
-from ..errors import AlmguardError, EngineError, SnapshotError
+from ..errors import AlmguardError, ConfigError, EngineError, SnapshotError
+from ..errors import NotFound as NotFound  # re-exported: the faces import it from here
 from ..gate import load_settings_document, make_proposal
 from ..lineage import EndpointLineage, endpoint_lineage
 from ..policyset import PolicySet
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
-from ..times import parse_time
+from ..times import from_epoch_s, parse_time, utc_now
 from .auth import TokenTable
 from .config import ServiceConfig, prepare_default_database, token_hashes
 from .diff import diff_json, diff_results
 from .evaluator import Evaluator
+from .notify import Notifier
+from .retention import (Deletion, Hold, apply_retention, holds, place_hold, release_hold,
+                        retention_log)
 from .scheduler import Scheduler, next_slot
-from .store import RunInfo, ScanInfo, Store, rfc3339, stored_form, to_utc, utcnow
+from .store import (NotificationInfo, RunInfo, ScanInfo, Store, redact, rfc3339, stored_form,
+                    to_utc, utcnow)
 
 log = logging.getLogger("almguard.service")
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 T = TypeVar("T")
-
-
-class NotFound(LookupError):
-    """A scan, registry, snapshot or endpoint the request names does not exist."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ScheduleStatus:
     name: str
     cron: str
     source: str
+    target: str               # the file or directory, or the tracking server (no password)
     running: bool
     next_run: datetime
     last_run: RunInfo | None
@@ -93,10 +96,12 @@ class Service:
     def __init__(self, config: ServiceConfig, *, environ: dict[str, str] | None = None,
                  start_scheduler: bool | None = None) -> None:
         self.config = config
-        self.tokens = TokenTable(token_hashes(config, environ), config.anonymous_read)
+        clock, speed = scheduler_clock(os.environ if environ is None else environ)
         prepare_default_database(config.database)
         self.store = Store(config.database)
         try:
+            self.tokens = TokenTable(token_hashes(config, environ), config.anonymous_read,
+                                     sessions=self.store)
             self.store.migrate()
             self.evaluator = Evaluator(config.evaluation)
         except BaseException:
@@ -106,17 +111,35 @@ class Service:
         self._engine_lock = threading.Lock()
         self._evaluating = 0                       # evaluations running now
         self._engine_fault: str | None = None      # why the engine last failed, if it did
-        self.scheduler = Scheduler(self.store, list(config.schedules), self.scan_and_store)
+        self.notifier = Notifier(self.store, {s.name: list(s.notify) for s in config.schedules},
+                                 os.environ if environ is None else environ)
+        self.scheduler = Scheduler(self.store, list(config.schedules), self.scan_and_store,
+                                   clock=clock, speed=speed,
+                                   lease=timedelta(seconds=config.scheduler_lease_seconds),
+                                   on_run=self.notify_run)
         self._start_scheduler = config.scheduler if start_scheduler is None else start_scheduler
+        self._stop_retention = threading.Event()
+        self._retention_thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.config.retention is not None and self._start_scheduler:
+            self._retention_thread = threading.Thread(
+                target=self._retention_loop, args=(self.config.retention.every_hours,),
+                name="almguard-retention", daemon=True)
+            self._retention_thread.start()
+        if any(s.notify for s in self.config.schedules):
+            self.notifier.start()
         if self._start_scheduler and self.config.schedules:
             self.scheduler.start()
 
     def close(self) -> None:
+        self._stop_retention.set()
+        if self._retention_thread is not None:
+            self._retention_thread.join(timeout=30)
         self.scheduler.stop()
+        self.notifier.stop()
         self.evaluator.close()
         self.store.close()
 
@@ -353,22 +376,48 @@ class Service:
         return (endpoint_lineage(snapshot.model, endpoint, result.findings,
                                  self.policies.rules.values()), snapshot)
 
+    def served_at(self, registry: str, at: datetime | None
+                  ) -> tuple[list[EndpointLineage], LoadedSnapshot]:
+        """What served each endpoint of the registry at `at` (None: the newest snapshot)
+        and which data trained it: the lineage of every endpoint of the stored snapshot in
+        force then, from one evaluation of it."""
+        snapshot = self.snapshot_at(registry, at)
+        result = self._evaluate(lambda: self.evaluator.scan(snapshot))
+        endpoints = sorted({d["endpoint"] for d in snapshot.document.get("deployments", [])})
+        rules = list(self.policies.rules.values())
+        return ([endpoint_lineage(snapshot.model, e, result.findings, rules)
+                 for e in endpoints], snapshot)
+
     # --- schedules -------------------------------------------------------------------
 
     def schedules(self) -> list[ScheduleStatus]:
         """The configured schedules, in config order."""
-        running = self.scheduler.running()
-        now = utcnow()
-        return [ScheduleStatus(name=name, cron=schedule.cron, source=schedule.source.kind,
-                               running=name in running,
-                               next_run=next_slot(schedule.cron, now),
-                               last_run=self.store.last_run(name))
-                for name, schedule in self.scheduler.schedules.items()]
+        return [self.schedule_status(name) for name in self.scheduler.schedules]
+
+    def schedule_status(self, name: str) -> ScheduleStatus:
+        """One schedule: running here or on another replica (its last run is running)."""
+        self._schedule(name)
+        schedule = self.scheduler.schedules[name]
+        last = self.store.last_run(name)
+        source = schedule.source
+        target = str(source.path) if source.path is not None else redact(
+            source.tracking_uri or "")
+        return ScheduleStatus(name=name, cron=schedule.cron, source=source.kind,
+                              target=target,
+                              running=name in self.scheduler.running() or (
+                                  last is not None and last.status == "running"),
+                              next_run=next_slot(schedule.cron, self.scheduler.now()),
+                              last_run=last)
 
     def schedule_runs(self, name: str, limit: int = 50) -> list[RunInfo]:
         """The schedule's runs, newest first."""
         self._schedule(name)
         return self.store.runs(name, limit)
+
+    def schedule_notifications(self, name: str, limit: int = 50) -> list[NotificationInfo]:
+        """The schedule's notifications, newest first, with their attempts."""
+        self._schedule(name)
+        return self.store.notifications(name, limit)
 
     def run_schedule(self, name: str) -> RunInfo:
         """Run a schedule now and wait for it (RunInProgress if it is running already)."""
@@ -377,9 +426,108 @@ class Service:
         assert run is not None
         return run
 
+    def notify_run(self, name: str, run_id: int, scan_ids: list[int]) -> list[int]:
+        """Queue the notifications of a recorded run: its verdict changed against the
+        registry's previous scan, new unwaived critical or high findings appeared, or the
+        run failed (docs/webhooks.md). Returns the notifications' ids."""
+        run = self.store.run(run_id)
+        if run is None or not self.notifier.targets.get(name):
+            return []
+        events: set[str] = {"run_failed"} if run.status == "failed" else set()
+        scans = []
+        for scan_id in scan_ids:
+            info = self.scan_info(scan_id)
+            before = self.previous_scan(info)
+            new: list[dict[str, Any]] = []
+            if before is not None:
+                if before.verdict != info.verdict:
+                    events.add("verdict_changed")
+                changes = diff_results(self.result(before.id), self.result(info.id))
+                new = [{"rule_id": f.rule_id, "severity": f.severity, "title": f.title,
+                        "resource": {"kind": f.resource.kind, "id": f.resource.id}}
+                       for f in changes.new
+                       if f.severity in ("critical", "high") and not f.waived]
+                if new:
+                    events.add("new_findings")
+            scans.append({"id": info.id, "registry": info.registry,
+                          "captured_at": info.captured_at, "verdict": info.verdict,
+                          "findings": info.findings, "by_severity": info.by_severity,
+                          "previous": None if before is None else
+                          {"id": before.id, "verdict": before.verdict},
+                          "new_findings": new})
+        if not events:
+            return []
+        document = {"type": "almguard.schedule.run", "schedule": name, "scans": scans,
+                    "run": {"id": run.id, "slot": rfc3339(run.slot),
+                            "started_at": rfc3339(run.started_at),
+                            "finished_at": None if run.finished_at is None
+                            else rfc3339(run.finished_at),
+                            "status": run.status, "error": run.error,
+                            "replica": run.replica}}
+        return self.notifier.enqueue(name, run.id, sorted(events), document)
+
+    # --- retention -------------------------------------------------------------------
+
+    def run_retention(self) -> list[Deletion]:
+        """Apply the configured retention now (ConfigError if there is none)."""
+        if self.config.retention is None:
+            raise ConfigError("no retention is configured (retention: {keep_scans, "
+                              "keep_days})")
+        return apply_retention(self.store, self.config.retention)
+
+    def _retention_loop(self, every_hours: float) -> None:
+        while not self._stop_retention.is_set():
+            try:
+                self.run_retention()
+            except Exception:  # noqa: BLE001 - logged; the next pass tries again
+                log.exception("retention could not be applied")
+            self._stop_retention.wait(every_hours * 3600)
+
+    def retention_log(self, limit: int = 100) -> list[Deletion]:
+        return retention_log(self.store, limit)
+
+    def place_hold(self, scan_id: int, reason: str, placed_by: str) -> Hold:
+        self.scan_info(scan_id)
+        return place_hold(self.store, scan_id, reason, placed_by)
+
+    def release_hold(self, scan_id: int) -> None:
+        if not release_hold(self.store, scan_id):
+            raise NotFound(f"scan {scan_id} is not under legal hold")
+
+    def holds(self) -> list[Hold]:
+        return holds(self.store)
+
     def _schedule(self, name: str) -> None:
         if name not in self.scheduler.schedules:
             raise NotFound(f"no schedule {name!r}")
+
+
+TEST_CLOCK = "ALMGUARD_TEST_SCHEDULER_CLOCK"
+
+
+def scheduler_clock(environ: Mapping[str, str]) -> tuple[Callable[[], datetime], float]:
+    """The scheduler's clock (naive UTC) and its speed. For tests only,
+    ALMGUARD_TEST_SCHEDULER_CLOCK="ORIGIN,SPEED" (epoch seconds, factor) runs it SPEED
+    times faster than real time from ORIGIN; processes given the same value agree on the
+    time (a replica test's 20 minute slots in 20 real seconds). Leases stay real time."""
+    value = environ.get(TEST_CLOCK)
+    if not value:
+        return utcnow, 1.0
+    try:
+        origin_text, speed_text = value.split(",")
+        origin, speed = float(origin_text), float(speed_text)
+        if not speed > 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{TEST_CLOCK}={value!r}: expected 'ORIGIN,SPEED' (epoch seconds "
+                          "and a factor above 0)") from None
+
+    def fast() -> datetime:
+        real = utc_now().timestamp()
+        return from_epoch_s(0).replace(tzinfo=None) + timedelta(
+            seconds=origin + (real - origin) * speed)
+
+    return fast, speed
 
 
 def _brief(info: ScanInfo) -> dict[str, Any]:

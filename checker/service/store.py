@@ -10,34 +10,35 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..canonical import canonical_json, sha256
-from ..errors import AlmguardError
+from ..errors import StoreError as StoreError  # re-exported: callers import it from here
 from ..results import ResultDocument
-from ..times import check_time, parse_time
+from ..times import check_time, format_time, parse_time, utc_now
 from ..sources.interface import LoadedSnapshot
-from .tables import ScanRow, ScheduleRunRow, SnapshotRow
+from .tables import (DashboardSessionRow, NotificationRow, ScanRow, ScheduleRunRow,
+                     SlotClaimRow, SnapshotRow)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MAX_ID = 2**31 - 1   # ids are 32-bit integers on PostgreSQL: larger ones name nothing
-
-
-class StoreError(AlmguardError):
-    """The database could not be reached, migrated or read."""
+MIGRATION_LOCK = 0x616C6D67   # "almg": the advisory lock replicas migrate under (PostgreSQL)
+EXPIRED = datetime(1970, 1, 1)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Now as a naive UTC datetime (the stored convention)."""
+    return utc_now().replace(tzinfo=None)
 
 
 def to_utc(value: str) -> datetime:
@@ -51,8 +52,7 @@ def to_utc(value: str) -> datetime:
 
 def rfc3339(value: datetime) -> str:
     """Naive UTC -> RFC 3339 with Z (seconds, or microseconds when present)."""
-    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-    return text + "Z"
+    return format_time(value, "us")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,49 @@ class RunInfo:
     error: str | None
     scan_id: int | None
     scans: int
+    replica: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationInfo:
+    """A notification of a run to one target, and how its delivery went."""
+
+    id: int
+    schedule: str
+    run_id: int | None
+    target_index: int
+    target: str
+    events: list[str]
+    body: str
+    status: str            # pending, sending, delivered, failed
+    attempts: int
+    created_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    log: list[str]
+
+
+def _notification_info(row: NotificationRow) -> NotificationInfo:
+    return NotificationInfo(
+        id=row.id, schedule=row.schedule, run_id=row.run_id, target_index=row.target_index,
+        target=row.target, events=row.events.split(","), body=row.body, status=row.status,
+        attempts=row.attempts, created_at=row.created_at, delivered_at=row.delivered_at,
+        last_error=row.last_error, log=[line for line in row.log.splitlines() if line])
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of claiming a schedule's slot: `claimed` (this replica runs it, `taken_from`
+    naming the replica whose lease expired, if any), or why not: `done` (it ran), `held`
+    (another replica runs it now), `busy` (another slot of the schedule is running)."""
+
+    outcome: str
+    owner: str | None = None
+    taken_from: str | None = None
+
+    @property
+    def claimed(self) -> bool:
+        return self.outcome == "claimed"
 
 
 def _scan_info(row: ScanRow) -> ScanInfo:
@@ -103,7 +146,7 @@ def _scan_info(row: ScanRow) -> ScanInfo:
 def _run_info(row: ScheduleRunRow) -> RunInfo:
     return RunInfo(id=row.id, schedule=row.schedule, slot=row.slot, started_at=row.started_at,
                    finished_at=row.finished_at, status=row.status, error=row.error,
-                   scan_id=row.scan_id, scans=row.scans)
+                   scan_id=row.scan_id, scans=row.scans, replica=row.replica)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -137,6 +180,11 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
+def _count(result: Any) -> int:
+    """The rows an INSERT or UPDATE touched (a CursorResult's rowcount)."""
+    return int(result.rowcount)
+
+
 def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -158,6 +206,9 @@ class Store:
         config.set_main_option("script_location", str(MIGRATIONS))
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":   # replicas starting together
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": MIGRATION_LOCK})
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
@@ -305,34 +356,185 @@ class Store:
 
     # --- schedule runs ---------------------------------------------------------------
 
-    def start_run(self, schedule: str, slot: datetime) -> int:
+    def start_run(self, schedule: str, slot: datetime, *, replica: str | None = None) -> int:
+        """Record a run as running; with `replica`, the claim of (schedule, slot) that
+        replica holds links to it."""
         with self._session() as session, session.begin():
             row = ScheduleRunRow(schedule=schedule, slot=slot, started_at=utcnow(),
-                                 status="running", scans=0)
+                                 status="running", scans=0, replica=replica)
             session.add(row)
             session.flush()
+            if replica is not None:
+                session.execute(update(SlotClaimRow).where(
+                    SlotClaimRow.schedule == schedule, SlotClaimRow.slot == slot,
+                    SlotClaimRow.owner == replica).values(run_id=row.id))
             return row.id
 
     def finish_run(self, run_id: int, *, status: str, error: str | None = None,
                    scan_ids: list[int] | None = None) -> None:
-        """Close a run; scan_id links its (last) scan, scans counts them."""
+        """Close a run (and its slot's claim: the slot never runs again); scan_id links its
+        (last) scan, scans counts them."""
         scan_ids = scan_ids or []
         with self._session() as session, session.begin():
             session.execute(update(ScheduleRunRow).where(ScheduleRunRow.id == run_id).values(
                 status=status, error=error, scan_id=scan_ids[-1] if scan_ids else None,
                 scans=len(scan_ids), finished_at=utcnow()))
+            session.execute(update(SlotClaimRow).where(SlotClaimRow.run_id == run_id)
+                            .values(done=True))
 
     def interrupt_running(self) -> list[str]:
-        """Mark runs left 'running' by a stopped process as failed; returns their
+        """Mark runs left 'running' by a stopped process as failed: those no live claim
+        covers (a replica whose lease is current is still running its run). Returns their
         schedules."""
+        now = utcnow()
+        live = select(SlotClaimRow.run_id).where(
+            SlotClaimRow.done.is_(False), SlotClaimRow.lease_until >= now,
+            SlotClaimRow.run_id.is_not(None))
+        stale = (ScheduleRunRow.status == "running") & ScheduleRunRow.id.not_in(live)
         with self._session() as session, session.begin():
-            names = sorted(set(session.scalars(select(ScheduleRunRow.schedule).where(
-                ScheduleRunRow.status == "running"))))
-            session.execute(
-                update(ScheduleRunRow).where(ScheduleRunRow.status == "running").values(
-                    status="failed", error="interrupted: the service stopped during the run",
-                    finished_at=utcnow()))
+            names = sorted(set(session.scalars(select(ScheduleRunRow.schedule).where(stale))))
+            session.execute(update(ScheduleRunRow).where(stale).values(
+                status="failed", error="interrupted: the service stopped during the run",
+                finished_at=now))
             return names
+
+    # --- slot claims (replicas) --------------------------------------------------------
+
+    def _insert_claim(self, values: dict[str, Any]) -> Any:
+        """INSERT ... ON CONFLICT DO NOTHING on the claim's primary key."""
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(SlotClaimRow).values(**values).on_conflict_do_nothing(
+                index_elements=["schedule", "slot"])
+        return sqlite.insert(SlotClaimRow).values(**values).on_conflict_do_nothing(
+            index_elements=["schedule", "slot"])
+
+    def claim_slot(self, schedule: str, slot: datetime, owner: str,
+                   lease: timedelta) -> Claim:
+        """Claim (schedule, slot) for `owner`: exactly one replica gets it (the primary key
+        decides, INSERT ... ON CONFLICT DO NOTHING), unless its lease expired unfinished,
+        when the first replica to ask takes it over (a conditional UPDATE) and the run the
+        dead replica left is marked failed. Refused while another slot of the schedule is
+        held under a current lease (a schedule never runs twice at once)."""
+        now = utcnow()
+        try:
+            with self._session() as session, session.begin():
+                other = session.scalars(select(SlotClaimRow.owner).where(
+                    SlotClaimRow.schedule == schedule, SlotClaimRow.slot != slot,
+                    SlotClaimRow.done.is_(False), SlotClaimRow.lease_until >= now)
+                    .limit(1)).first()
+                if other is not None:
+                    return Claim("busy", owner=other)
+                inserted = session.execute(self._insert_claim(dict(
+                    schedule=schedule, slot=slot, owner=owner, lease_until=now + lease,
+                    claimed_at=now, attempts=1, run_id=None, done=False)).returning(
+                    SlotClaimRow.owner)).first()
+                if inserted is not None:
+                    return Claim("claimed", owner=owner)
+                row = session.get(SlotClaimRow, (schedule, slot))
+                if row is None or row.done:
+                    return Claim("done", owner=None if row is None else row.owner)
+                before, old_run = row.owner, row.run_id
+                taken = session.execute(update(SlotClaimRow).where(
+                    SlotClaimRow.schedule == schedule, SlotClaimRow.slot == slot,
+                    SlotClaimRow.done.is_(False), SlotClaimRow.lease_until < now,
+                    SlotClaimRow.owner == before).values(
+                    owner=owner, lease_until=now + lease, claimed_at=now, run_id=None,
+                    attempts=SlotClaimRow.attempts + 1).execution_options(
+                    synchronize_session=False))
+                if _count(taken) != 1:
+                    return Claim("held", owner=before)
+                if old_run is not None:
+                    session.execute(update(ScheduleRunRow).where(
+                        ScheduleRunRow.id == old_run, ScheduleRunRow.status == "running")
+                        .values(status="failed", finished_at=now,
+                                error=f"interrupted: replica {before} stopped renewing "
+                                      "its lease during the run"))
+                return Claim("claimed", owner=owner, taken_from=before)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot claim slot {rfc3339(slot)} of schedule {schedule!r}: "
+                             f"{first_line(exc)}") from None
+
+    def renew_claims(self, owner: str, lease: timedelta) -> int:
+        """Extend the leases of the unfinished claims `owner` holds; returns how many."""
+        with self._session() as session, session.begin():
+            return _count(session.execute(update(SlotClaimRow).where(
+                SlotClaimRow.owner == owner, SlotClaimRow.done.is_(False)).values(
+                lease_until=utcnow() + lease).execution_options(
+                synchronize_session=False)))
+
+    def held_claims(self, owner: str) -> set[tuple[str, datetime]]:
+        with self._session() as session:
+            return {(r.schedule, r.slot) for r in session.execute(select(
+                SlotClaimRow.schedule, SlotClaimRow.slot).where(
+                SlotClaimRow.owner == owner, SlotClaimRow.done.is_(False)))}
+
+    def expired_claims(self) -> list[tuple[str, datetime, str]]:
+        """(schedule, slot, owner) of the unfinished claims whose lease has expired: runs
+        whose replica died. Oldest slot first."""
+        query = (select(SlotClaimRow.schedule, SlotClaimRow.slot, SlotClaimRow.owner)
+                 .where(SlotClaimRow.done.is_(False), SlotClaimRow.lease_until < utcnow())
+                 .order_by(SlotClaimRow.slot))
+        with self._session() as session:
+            return [(r.schedule, r.slot, r.owner) for r in session.execute(query)]
+
+    def latest_claims(self) -> dict[str, datetime]:
+        """Each schedule's newest claimed slot."""
+        query = select(SlotClaimRow.schedule, func.max(SlotClaimRow.slot)).group_by(
+            SlotClaimRow.schedule)
+        with self._session() as session:
+            return {name: slot for name, slot in session.execute(query)}
+
+    def close_claim(self, schedule: str, slot: datetime, owner: str) -> bool:
+        """Close an expired claim without running its slot again (a newer slot of the
+        schedule supersedes it: missed slots are caught up once)."""
+        with self._session() as session, session.begin():
+            return _count(session.execute(update(SlotClaimRow).where(
+                SlotClaimRow.schedule == schedule, SlotClaimRow.slot == slot,
+                SlotClaimRow.owner == owner, SlotClaimRow.done.is_(False),
+                SlotClaimRow.lease_until < utcnow()).values(done=True).execution_options(
+                synchronize_session=False))) == 1
+
+    def expire_claims(self) -> None:
+        """Expire every unfinished claim now: for a database only one process uses
+        (SQLite), whose claims left at start are a previous process's."""
+        with self._session() as session, session.begin():
+            session.execute(update(SlotClaimRow).where(SlotClaimRow.done.is_(False))
+                            .values(lease_until=EXPIRED))
+
+    # --- dashboard sessions ----------------------------------------------------------
+
+    def add_session(self, id_sha256: str, principal: str, expires_at: datetime) -> None:
+        """Store a session (and forget expired ones)."""
+        now = utcnow()
+        try:
+            with self._session() as session, session.begin():
+                session.execute(delete(DashboardSessionRow).where(
+                    DashboardSessionRow.expires_at < now))
+                session.add(DashboardSessionRow(id_sha256=id_sha256, principal=principal,
+                                                created_at=now, expires_at=expires_at))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot store the session: {first_line(exc)}") from None
+
+    def session_principal(self, id_sha256: str) -> str | None:
+        """Whose unexpired session this is, or None."""
+        query = select(DashboardSessionRow.principal).where(
+            DashboardSessionRow.id_sha256 == id_sha256,
+            DashboardSessionRow.expires_at >= utcnow())
+        try:
+            with self._session() as session:
+                return session.scalars(query).first()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the session: {first_line(exc)}") from None
+
+    def delete_session(self, id_sha256: str) -> None:
+        try:
+            with self._session() as session, session.begin():
+                session.execute(delete(DashboardSessionRow).where(
+                    DashboardSessionRow.id_sha256 == id_sha256))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot end the session: {first_line(exc)}") from None
+
+    # --- schedule runs (reading) -----------------------------------------------------
 
     def last_run(self, schedule: str) -> RunInfo | None:
         query = (select(ScheduleRunRow).where(ScheduleRunRow.schedule == schedule)
@@ -352,6 +554,68 @@ class Store:
             query = query.where(ScheduleRunRow.schedule == schedule)
         with self._session() as session:
             return [_run_info(row) for row in session.scalars(query)]
+
+
+    # --- notifications ---------------------------------------------------------------
+
+    def add_notification(self, *, schedule: str, run_id: int | None, target_index: int,
+                         target: str, events: list[str], body: str) -> int:
+        now = utcnow()
+        with self._session() as session, session.begin():
+            row = NotificationRow(schedule=schedule, run_id=run_id, target_index=target_index,
+                                  target=target, events=",".join(events), body=body,
+                                  status="pending", attempts=0, next_attempt_at=now,
+                                  created_at=now, log="")
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def take_due_notifications(self, hold: timedelta, limit: int = 20) -> list[NotificationInfo]:
+        """Notifications due for an attempt, each taken by a conditional UPDATE (status
+        'sending', due again after `hold`): one replica sends each attempt, and one that
+        dies while sending leaves it due again."""
+        now = utcnow()
+        due = ((NotificationRow.status.in_(("pending", "sending")))
+               & (NotificationRow.next_attempt_at <= now))
+        taken = []
+        with self._session() as session:
+            ids = list(session.scalars(select(NotificationRow.id).where(due)
+                                       .order_by(NotificationRow.id).limit(limit)))
+        for notification_id in ids:
+            with self._session() as session, session.begin():
+                if _count(session.execute(update(NotificationRow).where(
+                        NotificationRow.id == notification_id, due).values(
+                        status="sending", next_attempt_at=now + hold).execution_options(
+                        synchronize_session=False))) == 1:
+                    row = session.get(NotificationRow, notification_id)
+                    assert row is not None
+                    taken.append(_notification_info(row))
+        return taken
+
+    def record_attempt(self, notification_id: int, *, error: str | None,
+                       retry_at: datetime | None) -> None:
+        """One attempt: delivered (error None), to be retried at retry_at, or given up."""
+        now = utcnow()
+        with self._session() as session, session.begin():
+            row = session.get(NotificationRow, notification_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.log += f"{rfc3339(now)} attempt {row.attempts}: {error or 'delivered'}\n"
+            if error is None:
+                row.status, row.delivered_at = "delivered", now
+            else:
+                row.last_error = error
+                row.status = "pending" if retry_at is not None else "failed"
+                row.next_attempt_at = retry_at or now
+
+    def notifications(self, schedule: str | None = None,
+                      limit: int = 50) -> list[NotificationInfo]:
+        query = select(NotificationRow).order_by(NotificationRow.id.desc()).limit(limit)
+        if schedule is not None:
+            query = query.where(NotificationRow.schedule == schedule)
+        with self._session() as session:
+            return [_notification_info(row) for row in session.scalars(query)]
 
 
 def stored_form(snapshot: LoadedSnapshot) -> LoadedSnapshot:

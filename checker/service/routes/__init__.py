@@ -7,7 +7,10 @@ layer (service.Service): it reads the request, calls the service, and shapes the
     gates.py       POST /v1/gate
     lineage.py     GET /v1/lineage
     registries.py  GET /v1/registries
-    schedules.py   GET /v1/schedules, /v1/schedules/{name}/runs; POST .../run
+    schedules.py   GET /v1/schedules, /v1/schedules/{name}/runs, .../notifications;
+                   POST .../run
+    retention.py   POST /v1/retention/run, GET /v1/retention/log, GET /v1/holds,
+                   PUT/DELETE /v1/scans/{id}/hold
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from fastapi import APIRouter
 
 from ...documents import Limits
 from ..service import Service
-from . import gates, health, lineage, registries, reports, scans, schedules
+from . import gates, health, lineage, registries, reports, retention, scans, schedules
 
 
 def api_routers(service: Service, limits: Limits) -> list[APIRouter]:
     """Every router of the API, in the order of the OpenAPI document."""
     return [health.router(service), scans.router(service, limits), reports.router(service),
             gates.router(service, limits), lineage.router(service),
-            registries.router(service), schedules.router(service)]
+            registries.router(service), schedules.router(service), retention.router(service)]
