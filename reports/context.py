@@ -28,7 +28,7 @@ from checker.errors import UsageError
 from checker.lineage import HEAD_FACTS, LineageFindings, VersionTrace, trace_version
 from checker.metadata import CATEGORIES, SEVERITIES, RuleMeta
 from checker.results import Finding, ResultDocument, Waiver
-from checker.scan import resources
+from checker.ids import resources
 from checker.snapshot import Dataset, Deployment, Model, ModelVersion
 from checker.sources.interface import LoadedSnapshot
 
