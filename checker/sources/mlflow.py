@@ -46,6 +46,7 @@ from ..validation import first_problem
 from .importing import (EVALUATION_INPUT, MODEL_TAGS, code_ref, natural, now,
                         registry_block)
 from .interface import LoadedSnapshot, SnapshotSource, validate
+from .convention import TAG, unknown_key, unknown_message
 
 SOURCE = "mlflow"
 INSTALL_HINT = "pip install 'almguard[mlflow]'"
@@ -400,11 +401,11 @@ class Mapper:
         return out
 
     def _unknown(self, where: str, tags: dict[str, str], known: Iterable[str]) -> None:
-        for tag in sorted(tags):
-            if tag.startswith("almguard."):
-                raise self._fail(where, tag, "not an almguard tag (known: "
-                                 f"{', '.join(sorted(known))}; see README, 'Importing "
-                                 "from MLflow')")
+        known = list(known)
+        tag = unknown_key(tags, TAG, known)
+        if tag is not None:
+            raise self._fail(where, tag, unknown_message(known, "README, 'Importing from "
+                                                         "MLflow'"))
 
     def _version(self, name: str, version: Any, aliases: list[str]) -> dict[str, Any]:
         number = str(version.version)
