@@ -17,8 +17,9 @@ import hmac
 import json
 import os
 import shutil
+import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
@@ -32,6 +33,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from checker.service.api import create_app  # noqa: E402
+from checker.errors import ConfigError  # noqa: E402
 from checker.service.service import Service  # noqa: E402
 
 SECRET = "webhook-s3cret"
@@ -154,12 +156,19 @@ def test_a_verdict_change_is_one_signed_delivery_retried_after_a_500(
     assert "HTTP 500" in shown["log"][0] and "body" not in shown
 
 
-def test_a_failed_run_is_notified_and_a_missing_secret_is_recorded(
+def _closed_port() -> int:
+    with socket.socket() as sock:      # bound, then closed: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_failed_run_is_notified_and_an_unreachable_receiver_is_recorded(
         database_url: str, tmp_path: Path, receiver: Receiver):
     receiver.statuses.clear()
+    dead = f"http://127.0.0.1:{_closed_port()}/hook"
     service = make_service(database_url, tmp_path / "gone.yaml", [
         {"webhook": receiver.url, "secret_env": "HOOK_SECRET", "on": ["run_failed"]},
-        {"webhook": receiver.url, "secret_env": "UNSET_SECRET", "on": ["run_failed"]},
+        {"webhook": dead, "secret_env": "HOOK_SECRET", "events": ["run_failed"]},
         {"webhook": receiver.url, "secret_env": "HOOK_SECRET", "on": ["verdict_changed"]}],
         {"HOOK_SECRET": SECRET})
     try:
@@ -177,8 +186,20 @@ def test_a_failed_run_is_notified_and_a_missing_secret_is_recorded(
     assert "no such file" in document["run"]["error"]
     assert [(n.target_index, n.status) for n in notifications] == [(0, "delivered"),
                                                                     (1, "failed")]
-    assert notifications[1].attempts == 5 and "UNSET_SECRET" in (notifications[1].last_error
-                                                                   or "")
+    assert notifications[1].attempts == 5 and notifications[1].last_error
+
+
+def test_a_target_whose_variable_is_unset_stops_the_service_from_starting(
+        database_url: str, tmp_path: Path):
+    """As for tokens: an unset secret would only show at delivery, long after an operator
+    believed alerting works."""
+    schedule = {"name": "watch", "cron": "0 3 * * *",
+                "source": {"kind": "file", "path": str(tmp_path / "s.yaml")},
+                "notify": [{"webhook": "http://127.0.0.1:9/x", "secret_env": "UNSET_SECRET"}]}
+    config = service_config(database_url, schedules=[schedule], scheduler=False)
+    with pytest.raises(ConfigError, match=r"notify\[0\]\.secret_env: environment variable "
+                       "UNSET_SECRET is not set"):
+        Service(config, environ={})
 
 
 def test_apprise_targets_are_sent_through_apprise(database_url: str, tmp_path: Path,
@@ -204,3 +225,29 @@ def test_apprise_targets_are_sent_through_apprise(database_url: str, tmp_path: P
     assert "schedule watch: run_failed" in sent["title"]
     assert "no such file" in sent["message"]
     assert row.target == "apprise $APPRISE_URL" and apprise_url not in row.body
+
+
+def test_a_run_interrupted_by_a_dead_process_is_notified_as_failed(
+        database_url: str, tmp_path: Path, receiver: Receiver):
+    """A run the service did not live to finish (killed mid-scan) fails at the restart,
+    and its run_failed notification goes out like any other failed run's."""
+    receiver.statuses.clear()
+    schedule = {"name": "watch", "cron": "0 3 * * *",
+                "source": {"kind": "file", "path": str(tmp_path / "s.yaml")},
+                "notify": [{"webhook": receiver.url, "secret_env": "HOOK_SECRET",
+                            "on": ["run_failed"]}]}
+    config = service_config(database_url, schedules=[schedule], scheduler=False)
+    first = Service(config, environ={"HOOK_SECRET": SECRET})
+    killed = first.store.start_run("watch", datetime(2026, 11, 27, 3, 0))  # never finished
+    first.close()
+    service = Service(config, environ={"HOOK_SECRET": SECRET})
+    service.notifier.backoff = timedelta(milliseconds=200)
+    try:
+        service.scheduler.recover()
+        service.notifier.start()
+        wait_until(lambda: len(receiver.requests) == 1, timeout=30)
+    finally:
+        service.close()
+    document = json.loads(receiver.requests[0][1])
+    assert document["events"] == ["run_failed"] and document["run"]["id"] == killed
+    assert "interrupted" in document["run"]["error"]

@@ -1108,6 +1108,16 @@ def test_a_run_interrupted_in_the_current_slot_runs_again_at_start(database_url:
         assert make_scheduler(service, Clock(NOON)).recover() == []   # failed run recorded
 
 
+def test_a_run_by_hand_interrupted_is_failed_but_not_run_again_as_a_slot(database_url: str):
+    """A run asked for by hand and killed is not a slot: the restart must not run the
+    cron's previous slot of a schedule that never ran by cron (it had not come yet)."""
+    with scheduled(database_url, [file_schedule("yearly", COMPLIANT, "0 0 1 1 *")]) as service:
+        service.store.start_run("yearly", NOON - timedelta(minutes=3, seconds=0.25))
+        assert make_scheduler(service, Clock(NOON)).recover() == []
+        run = service.store.last_run("yearly")
+        assert run is not None and run.status == "failed" and "interrupted" in (run.error or "")
+
+
 # --- configuration -------------------------------------------------------------------------
 
 BAD_CONFIGS: dict[str, tuple[str, int, str]] = {

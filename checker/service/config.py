@@ -28,10 +28,11 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from croniter import CroniterError, croniter
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, AliasChoices, BaseModel, ConfigDict, Field,
+                      ValidationError, field_validator, model_validator)
 
 from .. import documents
 from ..documents import DocumentError, Limits
@@ -146,6 +147,16 @@ Event = Literal["verdict_changed", "new_findings", "run_failed"]
 EVENTS: tuple[Event, ...] = ("verdict_changed", "new_findings", "run_failed")
 
 
+def _has_host_and_port(url: str) -> bool:
+    """Whether a URL names a host and, if any, a port in range (urllib says)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError out of range
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
+
 class NotifyConfig(_Strict):
     """Where a schedule's notifications go: a webhook (JSON body signed with HMAC-SHA256,
     the secret read from the variable `secret_env`), or an apprise URL (Slack, Teams,
@@ -154,7 +165,9 @@ class NotifyConfig(_Strict):
     webhook: str | None = None
     secret_env: str | None = None
     apprise_env: str | None = None
-    on: list[Event] = Field(default_factory=lambda: list(EVENTS), min_length=1)
+    # `events`; `on` (quoted: YAML 1.1 reads a bare on as true) is the same key
+    on: list[Event] = Field(default_factory=lambda: list(EVENTS), min_length=1,
+                            validation_alias=AliasChoices("events", "on"))
 
     @model_validator(mode="after")
     def _one_target(self) -> "NotifyConfig":
@@ -162,7 +175,8 @@ class NotifyConfig(_Strict):
             raise ValueError("give exactly one of webhook (a URL) or apprise_env (the "
                              "variable holding an apprise URL)")
         if self.webhook is not None:
-            if not re.match(r"https?://[^/\s]+", self.webhook):
+            if not re.match(r"https?://[^/\s]+", self.webhook) or not _has_host_and_port(
+                    self.webhook):
                 raise ValueError(f"webhook {self.webhook!r} is not an http(s) URL")
             if self.secret_env is None:
                 raise ValueError("a webhook needs secret_env: the variable holding the "
@@ -297,6 +311,19 @@ def load_config(path: Path | None, limits: Limits | None = None) -> ServiceConfi
         raise to_error(exc, ConfigError, file=str(path),
                        line_of=lambda loc: documents.line_of(text, loc, limits)) from None
     return _resolve(config, path.resolve().parent)
+
+
+def check_notify_env(config: ServiceConfig, environ: Mapping[str, str]) -> None:
+    """Every notification target's variable is set now: a webhook without its secret or
+    an apprise target without its URL would only fail at delivery, long after an
+    operator believed alerting works."""
+    for schedule in config.schedules:
+        for index, target in enumerate(schedule.notify):
+            for key in ("secret_env", "apprise_env"):
+                name = getattr(target, key)
+                if name is not None and not environ.get(name):
+                    raise ConfigError(f"schedule {schedule.name!r}: notify[{index}].{key}: "
+                                      f"environment variable {name} is not set")
 
 
 def token_hashes(config: ServiceConfig,

@@ -58,6 +58,12 @@ def previous_slot(expression: str, now: datetime) -> datetime:
     return _cron(expression, start).get_prev(datetime).replace(tzinfo=None)
 
 
+def _is_slot(expression: str, moment: datetime) -> bool:
+    """Whether a moment is one of the cron expression's slots (a scheduled run's slot; a
+    run by hand has the time it was asked for)."""
+    return previous_slot(expression, moment) == moment
+
+
 def next_slot(expression: str, after: datetime) -> datetime:
     return _cron(expression, after).get_next(datetime).replace(tzinfo=None)
 
@@ -99,22 +105,38 @@ class Scheduler:
     # --- planning --------------------------------------------------------------------
 
     def recover(self) -> list[str]:
-        """At start: close interrupted runs, and return the schedules that missed a slot or
-        were interrupted."""
+        """At start: close interrupted runs (and say so to their notification targets),
+        and return the schedules that missed a slot or whose scheduled run was interrupted.
+        A run by hand that was interrupted is not run again: it was not a slot."""
         if self.store.engine.dialect.name == "sqlite":
             self.store.expire_claims()
         interrupted = self.store.interrupt_running()
         if interrupted:
-            log.warning("marked interrupted run(s) of %s as failed", ", ".join(interrupted))
+            log.warning("marked interrupted run(s) of %s as failed",
+                        ", ".join(sorted({name for name, _, _ in interrupted})))
+        again = set()
+        for name, slot, run_id in interrupted:
+            self._notify(name, run_id, [])
+            schedule = self.schedules.get(name)
+            if schedule is not None and _is_slot(schedule.cron, slot):
+                again.add(name)
         now = self._clock()
         missed = []
         for name, schedule in self.schedules.items():
             last = self.store.last_run(name)
             slot = previous_slot(schedule.cron, now)
-            if name in interrupted or (last is not None and last.slot < slot):
+            if name in again or (last is not None and last.slot < slot):
                 missed.append(name)
             self._next[name] = next_slot(schedule.cron, now)
         return missed
+
+    def _notify(self, name: str, run_id: int, scans: list[int]) -> None:
+        if self._on_run is None:
+            return
+        try:
+            self._on_run(name, run_id, scans)
+        except Exception:  # noqa: BLE001 - the run is recorded; never fail it now
+            log.exception("schedule %s: run %d: cannot queue its notifications", name, run_id)
 
     def due(self, now: datetime) -> list[tuple[str, datetime]]:
         """Schedules whose next slot has come, with that slot; advances their next slot."""
@@ -151,6 +173,8 @@ class Scheduler:
             if claim.taken_from is not None:
                 log.warning("schedule %s: replica %s stopped during slot %s: running it "
                             "again", name, claim.taken_from, slot)
+                if claim.taken_run is not None:
+                    self._notify(name, claim.taken_run, [])
             run_id = self.store.start_run(name, slot, replica=self.replica)
             scans: list[int] = []
             errors: list[str] = []
@@ -172,12 +196,7 @@ class Scheduler:
                                   scan_ids=scans)
             log.info("schedule %s: %s (%d scans)%s", name, status, len(scans),
                      f": {errors[0]}" if errors else "")
-            if self._on_run is not None:
-                try:
-                    self._on_run(name, run_id, scans)
-                except Exception:  # noqa: BLE001 - the run is recorded; never fail it now
-                    log.exception("schedule %s: run %d: cannot queue its notifications",
-                                  name, run_id)
+            self._notify(name, run_id, scans)
             return run_id
         finally:
             with self._lock:

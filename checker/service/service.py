@@ -32,7 +32,8 @@ from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
 from ..times import from_epoch_s, parse_time, utc_now
 from .auth import TokenTable
-from .config import ServiceConfig, prepare_default_database, token_hashes
+from .config import (ServiceConfig, check_notify_env, prepare_default_database,
+                     token_hashes)
 from .diff import diff_json, diff_results
 from .evaluator import Evaluator
 from .notify import Notifier
@@ -97,6 +98,7 @@ class Service:
                  start_scheduler: bool | None = None) -> None:
         self.config = config
         clock, speed = scheduler_clock(os.environ if environ is None else environ)
+        check_notify_env(config, os.environ if environ is None else environ)
         prepare_default_database(config.database)
         self.store = Store(config.database)
         try:

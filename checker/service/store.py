@@ -126,6 +126,7 @@ class Claim:
     outcome: str
     owner: str | None = None
     taken_from: str | None = None
+    taken_run: int | None = None     # the dead replica's run, now marked failed
 
     @property
     def claimed(self) -> bool:
@@ -382,21 +383,23 @@ class Store:
             session.execute(update(SlotClaimRow).where(SlotClaimRow.run_id == run_id)
                             .values(done=True))
 
-    def interrupt_running(self) -> list[str]:
+    def interrupt_running(self) -> list[tuple[str, datetime, int]]:
         """Mark runs left 'running' by a stopped process as failed: those no live claim
-        covers (a replica whose lease is current is still running its run). Returns their
-        schedules."""
+        covers (a replica whose lease is current is still running its run). Returns each
+        as (schedule, slot, run id)."""
         now = utcnow()
         live = select(SlotClaimRow.run_id).where(
             SlotClaimRow.done.is_(False), SlotClaimRow.lease_until >= now,
             SlotClaimRow.run_id.is_not(None))
         stale = (ScheduleRunRow.status == "running") & ScheduleRunRow.id.not_in(live)
         with self._session() as session, session.begin():
-            names = sorted(set(session.scalars(select(ScheduleRunRow.schedule).where(stale))))
+            runs = [(r.schedule, r.slot, r.id) for r in session.execute(
+                select(ScheduleRunRow.schedule, ScheduleRunRow.slot, ScheduleRunRow.id)
+                .where(stale).order_by(ScheduleRunRow.id))]
             session.execute(update(ScheduleRunRow).where(stale).values(
                 status="failed", error="interrupted: the service stopped during the run",
                 finished_at=now))
-            return names
+            return runs
 
     # --- slot claims (replicas) --------------------------------------------------------
 
@@ -443,13 +446,15 @@ class Store:
                     synchronize_session=False))
                 if _count(taken) != 1:
                     return Claim("held", owner=before)
+                failed = None
                 if old_run is not None:
-                    session.execute(update(ScheduleRunRow).where(
+                    closed = session.execute(update(ScheduleRunRow).where(
                         ScheduleRunRow.id == old_run, ScheduleRunRow.status == "running")
                         .values(status="failed", finished_at=now,
                                 error=f"interrupted: replica {before} stopped renewing "
                                       "its lease during the run"))
-                return Claim("claimed", owner=owner, taken_from=before)
+                    failed = old_run if _count(closed) == 1 else None
+                return Claim("claimed", owner=owner, taken_from=before, taken_run=failed)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot claim slot {rfc3339(slot)} of schedule {schedule!r}: "
                              f"{first_line(exc)}") from None
