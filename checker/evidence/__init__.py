@@ -11,6 +11,8 @@ missing package is one line naming the extra, never a traceback.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import AlmguardError, UsageError
 
 INSTALL_HINT = "pip install 'almguard[evidence]'"
@@ -27,3 +29,12 @@ def missing(what: str, exc: ImportError) -> UsageError:
 class CannotVerify(AlmguardError):
     """`almguard verify` cannot judge the file (exit 2): missing, neither kind of evidence,
     unsigned, an unusable trust file."""
+
+
+def read_input(path: Path, what: str, error: type[AlmguardError] = UsageError) -> bytes:
+    """The bytes of a key, certificate or file to verify; `error` (one line naming the
+    file) if it cannot be read: UsageError when signing, CannotVerify when verifying."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", file=str(path)) from None

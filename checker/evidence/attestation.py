@@ -33,7 +33,7 @@ from securesystemslib.signer import CryptoSigner, Key, SSlibKey
 from ..errors import UsageError
 from ..results import ResultDocument
 from ..sources.interface import LoadedSnapshot
-from . import PASSWORD_ENV, CannotVerify
+from . import PASSWORD_ENV, CannotVerify, read_input
 from ..ids import model_version_id
 from ..times import parse_time
 
@@ -57,11 +57,7 @@ def parse_digest(text: str, what: str) -> tuple[str, str]:
 def load_signer(path: Path, *, password: str | None = None) -> CryptoSigner:
     """--sign-key KEY: a PEM private key (PKCS #8 or traditional), opened with `password`
     ($ALMGUARD_SIGN_PASSWORD) if encrypted."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read the signing key: {exc.strerror}",
-                         file=str(path)) from None
+    data = read_input(path, "the signing key")
     try:
         private = serialization.load_pem_private_key(
             data, password=password.encode("utf-8") if password else None)
@@ -171,11 +167,7 @@ class AttestationCheck:
 
 def load_public_key(path: Path) -> Key:
     """--trust KEY.pub: the PEM public key the attestation must be signed with."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CannotVerify(f"cannot read the trust key: {exc.strerror}",
-                           file=str(path)) from None
+    data = read_input(path, "the trust key", CannotVerify)
     try:
         public = serialization.load_pem_public_key(data)
         return SSlibKey.from_crypto(public)

@@ -57,7 +57,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import InvalidCertificateError
 
-from . import CannotVerify
+from . import CannotVerify, read_input
 
 RESULT_ATTACHMENT = "almguard-result.json"     # reports.context.RESULT_ATTACHMENT
 _ALLOWED_LATER = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
@@ -92,11 +92,7 @@ def load_trust(paths: list[Path]) -> list[Any]:
     """The trust anchors of --trust FILE (PEM or DER; a PEM file may hold several)."""
     anchors: list[Any] = []
     for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CannotVerify(f"cannot read the trust file: {exc.strerror}",
-                               file=str(path)) from None
+        data = read_input(path, "the trust file", CannotVerify)
         try:
             found = list(load_certs_from_pemder_data(data))
         except ValueError:

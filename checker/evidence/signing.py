@@ -42,7 +42,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampReque
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..errors import AlmguardError, UsageError
-from . import PASSWORD_ENV
+from . import PASSWORD_ENV, read_input
 
 SIGNATURE_FIELD = "almguard-signature"
 REASON = "almguard compliance report: rendered from the attached result document"
@@ -58,10 +58,7 @@ class SigningKey:
 
 
 def _read(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read the {what}: {exc.strerror}", file=str(path)) from None
+    return read_input(path, f"the {what}")
 
 
 def _certificates(path: Path, what: str) -> list[Any]:

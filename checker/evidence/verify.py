@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import UsageError
-from . import CannotVerify, missing
+from . import CannotVerify, missing, read_input
 
 Kind = Literal["report", "attestation"]
 
@@ -64,10 +64,7 @@ class Target:
 def verify(path: Path, *, trust: list[Path], tsa_trust: list[Path] | None = None,
            target: Target | None = None) -> Verification:
     target = target or Target()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CannotVerify(f"cannot read: {exc.strerror}", file=str(path)) from None
+    data = read_input(path, "the file", CannotVerify)
     kind = kind_of(data)
     if kind is None:
         raise CannotVerify("neither a PDF report nor a JSON attestation envelope",
