@@ -7,11 +7,35 @@ the percentage of checks that do not fail.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from .ids import Key, resources
 from .metadata import RuleMeta
 from .results import Finding, ResultDocument
+
+
+# How a rule (or the rules behind a control) stands, shown in the report's marks and the
+# OSCAL findings: read from the decision's findings, never judged again.
+Status = Literal["pass", "fail", "waived", "n/a"]
+
+
+def check_status(checks: int, failing: int, waived: int) -> Status:
+    """fail (an unwaived finding), waived (findings, all waived), pass (checked, none) or
+    n/a (nothing to check) of one rule, from its rule_checks counts."""
+    if failing:
+        return "fail"
+    if waived:
+        return "waived"
+    return "pass" if checks else "n/a"
+
+
+def worst(states: Iterable[Status]) -> Status:
+    """The status of several rules together: the worst of fail, waived, pass, n/a."""
+    present = set(states)
+    for state in ("fail", "waived", "pass"):
+        if state in present:
+            return state  # type: ignore[return-value]
+    return "n/a"
 
 
 def findings_by_rule(findings: Iterable[Finding]) -> dict[str, dict[Key, list[Finding]]]:

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import PurePath
-from typing import Iterable, Literal, Sequence
+from typing import Iterable, Sequence
 
 from markupsafe import Markup
 
-from checker.compliance import findings_by_rule, rule_checks
+from checker.compliance import Status, check_status, findings_by_rule, rule_checks, worst
 from checker.compose import CONFIG_SOURCE, Provenance
 from checker.errors import UsageError
 from checker.lineage import HEAD_FACTS, LineageFindings, VersionTrace, trace_version
@@ -36,7 +36,6 @@ from .chart import category_chart
 from .text import compact_time, number
 from .timestamp import rfc3339
 
-Status = Literal["pass", "fail", "waived", "n/a"]
 
 RESULT_ATTACHMENT = "almguard-result.json"
 
@@ -98,19 +97,7 @@ class RuleStatus:
 
     @property
     def status(self) -> Status:
-        if self.failing:
-            return "fail"
-        if self.waived:
-            return "waived"
-        return "pass" if self.checked else "n/a"
-
-
-def _worst(states: Iterable[Status]) -> Status:
-    present = set(states)
-    for state in ("fail", "waived", "pass"):
-        if state in present:
-            return state  # type: ignore[return-value]
-    return "n/a"
+        return check_status(self.checked, self.failing, self.waived)
 
 
 @dataclass(frozen=True)
@@ -120,7 +107,7 @@ class ControlView:
 
     @property
     def status(self) -> Status:
-        return _worst(r.status for r in self.rules)
+        return worst(r.status for r in self.rules)
 
 
 @dataclass(frozen=True)
@@ -156,7 +143,7 @@ class FrameworkView:
 
     @property
     def status(self) -> Status:
-        return _worst(c.status for c in self.controls)
+        return worst(c.status for c in self.controls)
 
 
 def framework_of(control: str) -> Framework:

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import orjson
 
 from .. import __version__
-from ..compliance import findings_by_rule, rule_checks
+from ..compliance import check_status, findings_by_rule, rule_checks, worst
 from ..ids import resources
 from ..metadata import RuleMeta
 from ..results import RESOURCE_KINDS, Finding, ResultDocument
@@ -113,11 +113,7 @@ class _Ids:
 def _status(counts: Sequence[tuple[int, int, int]]) -> str:
     """fail, waived, pass or n/a of the rules behind one control (the report's marks), from
     their (checks, failing, waived)."""
-    if any(failing for _, failing, _ in counts):
-        return "fail"
-    if any(waived for _, _, waived in counts):
-        return "waived"
-    return "pass" if any(checks for checks, _, _ in counts) else "n/a"
+    return worst(check_status(*c) for c in counts)
 
 
 _STATE = {"fail": ("not-satisfied", "fail"), "waived": ("not-satisfied", "other"),
