@@ -249,7 +249,11 @@ _matches_schema if json.match_schema(input, document_schema)[0] == true
 
 # The JSON Schema of snapshot-v1, generated from _specs. Rego has no recursion, so the
 # nested entities are built bottom up, each level from the schemas of the one below.
-document_schema := _json("document", _level4)
+# Every time field refers to one definition: the engines compile its pattern once per
+# check instead of once per field (most of a small partition's schema check).
+document_schema := object.union(_json("document", _level4), {"$defs": {"time": _time_json}})
+
+_time_json := {"type": "string", "pattern": data.almguard.lib.time.pattern}
 
 _level0 := {name: _json(name, {}) |
 	some name in [
@@ -286,7 +290,7 @@ _field_json(_, _, kind, _) := _scalar_json[kind] if not kind in {"object", "list
 
 _scalar_json := {
 	"string": {"type": "string"},
-	"time": {"type": "string", "pattern": data.almguard.lib.time.pattern},
+	"time": {"$ref": "#/$defs/time"},
 	"bool": {"type": "boolean"},
 	"number": {"type": "number"},
 	"percent": {"type": "number", "minimum": 0, "maximum": 100},
