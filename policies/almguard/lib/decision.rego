@@ -23,6 +23,10 @@ categories := [
 
 _rank := {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
+# The rule catalog (data.almguard.catalog.rules, from the rules' METADATA). Read through
+# this rule: the embedded engine looks a data path up again on every use in a loop.
+_catalog := data.almguard.catalog.rules
+
 # ------------------------------------------------------------------------- the request
 
 form := "parts" if {
@@ -172,11 +176,14 @@ _merge_errors contains {"path": "registry", "message": "must be the snapshot's r
 	not data.almguard.lib.time.valid(object.get(object.get(input, "registry", {}), "captured_at", null))
 }
 
-_merge_errors contains {"path": "parts", "message": sprintf("finding of unknown rule '%s'", [finding.rule_id])} if {
+_merge_errors contains {"path": "parts", "message": sprintf("finding of unknown rule '%s'", [rule_id])} if {
 	form == "parts"
+	some rule_id in (_part_rule_ids - {id | some id, _ in _catalog})
+}
+
+_part_rule_ids := {finding.rule_id |
 	some p in _parts
 	some finding in object.get(p, "findings", [])
-	not data.almguard.catalog.rules[finding.rule_id]
 }
 
 _good_parts if {
@@ -204,40 +211,60 @@ _raw contains {"rule_id": finding.rule_id, "resource": finding.resource, "messag
 
 _joined := [finding |
 	some raw in _raw
-	rule := data.almguard.catalog.rules[raw.rule_id]
-	index := data.almguard.lib.waivers.waiver_for(raw, waivers, now_ns, waivers_ns)
-	base := {
-		"rule_id": raw.rule_id, "title": rule.title, "category": rule.category,
-		"severity": rule.severity, "resource": raw.resource, "message": raw.message,
-		"remediation": rule.remediation, "controls": rule.controls, "waived": index != null,
-	}
-	with_waiver := _with_waiver(base, index)
-	finding := _with_blocking(with_waiver)
+	index := object.get(_waiver_index, [raw], null)
+	blocks := _blocks[[raw.rule_id, [raw.resource.kind, raw.resource.id] in _relevant]]
+	finding := _finding(raw, _catalog[raw.rule_id], index, blocks)
 ]
 
-_with_waiver(base, null) := base
+# The waiver in force for each finding a waiver covers (searched only when there are
+# waivers: most decisions have none, and every finding would search them).
+_waiver_index := _waivers_found if {
+	is_array(waivers)
+	count(waivers) > 0
+} else := {}
 
-_with_waiver(base, index) := object.union(base, {"waiver": data.almguard.lib.waivers.shown(waivers[index])}) if {
+# (A comprehension directly after `else :=` is not scheduled by the embedded engine.)
+_waivers_found := {raw: index |
+	some raw in _raw
+	index := data.almguard.lib.waivers.waiver_for(raw, waivers, now_ns, waivers_ns)
 	index != null
 }
 
+# Whether an unwaived finding of a rule blocks, by [rule id, about the proposal]: in a
+# scan, at or above fail_on; in a gate, also of a gated category and about the proposal's
+# resources. A table over the catalog, built once and looked up per finding.
+_blocks := {[rule_id, about]: blocks |
+	some rule_id, rule in _catalog
+	some about in [false, true]
+	blocks := _rule_blocks(rule, about)
+}
+
+_rule_blocks(rule, about) if {
+	proposal == null
+	_rank[rule.severity] <= _rank[fail_on]
+} else if {
+	proposal != null
+	about
+	_rank[rule.severity] <= _rank[fail_on]
+	rule.category in _gate_categories
+} else := false
+
+# A finding joined to its rule: one object literal (cheaper than adding keys one by one).
 # Each finding says whether it blocks: in a scan, whether it fails the verdict (unwaived,
 # at or above fail_on); in a gate, whether it blocks the proposal (and is about it).
-_with_blocking(finding) := object.union(finding, {"blocking": _fails(finding)}) if {
-	proposal == null
-} else := object.union(finding, {"blocking": _blocks(finding)})
+_finding(raw, rule, null, blocks) := {
+	"rule_id": raw.rule_id, "title": rule.title, "category": rule.category,
+	"severity": rule.severity, "resource": raw.resource, "message": raw.message,
+	"remediation": rule.remediation, "controls": rule.controls, "waived": false,
+	"blocking": blocks,
+}
 
-_blocks(finding) if {
-	not finding.waived
-	_rank[finding.severity] <= _rank[fail_on]
-	finding.category in _gate_categories
-	[finding.resource.kind, finding.resource.id] in _relevant
-} else := false
-
-_fails(finding) if {
-	not finding.waived
-	_rank[finding.severity] <= _rank[fail_on]
-} else := false
+_finding(raw, rule, index, _) := {
+	"rule_id": raw.rule_id, "title": rule.title, "category": rule.category,
+	"severity": rule.severity, "resource": raw.resource, "message": raw.message,
+	"remediation": rule.remediation, "controls": rule.controls, "waived": true,
+	"waiver": data.almguard.lib.waivers.shown(waivers[index]), "blocking": false,
+} if index != null
 
 findings := [] if {
 	not ok
@@ -267,13 +294,16 @@ summary := {
 	"fail_on": fail_on,
 	"findings": count(_active),
 	"waived": count(findings) - count(_active),
-	"by_severity": {s: _active_with("severity", s) | some s in severities},
-	"by_category": {c: _active_with("category", c) | some c in categories},
+	"by_severity": {s: count(object.get(_active_by_severity, s, set())) | some s in severities},
+	"by_category": {c: count(object.get(_active_by_category, c, set())) | some c in categories},
 	"rules_evaluated": count(data.almguard.catalog.rules),
 	"resources_checked": resources_checked,
 }
 
-_active_with(key, value) := count([f | some f in _active; f[key] == value])
+# The active findings' positions by severity and by category (one pass each).
+_active_by_severity[f.severity] contains i if some i, f in _active
+
+_active_by_category[f.category] contains i if some i, f in _active
 
 resources_checked := _resource_count if {
 	ok
