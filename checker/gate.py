@@ -18,7 +18,6 @@ the gate categories block; other findings are reported as unrelated debt.
 from __future__ import annotations
 
 import copy
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import documents
 from .documents import DocumentError, Limits
+from .endpoints import ENVIRONMENTS, Endpoints
 from .errors import UsageError
 from .results import Proposal
 from .snapshot import ContentSafety, Monitoring, Tags
@@ -63,62 +63,24 @@ def load_settings_document(raw: Any, *, origin: str,
     return dict(documents.without_nulls(raw))
 
 
-ENVIRONMENTS = ("development", "staging", "production")   # least to most strict
-
-# Characters that do not change how a name looks: format characters (U+200B zero-width
-# space, U+200D, U+2060, U+FEFF...), controls, white space, combining marks, and the
-# default-ignorable letters and symbols that print as nothing (Hangul fillers, variation
-# selectors, the combining grapheme joiner, the braille blank).
-_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"}
-_BLANK = {0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0, *range(0x180B, 0x1810),
-          *range(0xFE00, 0xFE10)}
-# Letters and dashes of other scripts that look like Latin ones (the common part of
-# Unicode's confusables for names: Cyrillic and Greek lookalikes, dash variants).
-_CONFUSABLE = str.maketrans({
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-    "ԛ": "q", "ԝ": "w", "ɡ": "g", "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k",
-    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ℓ": "l",
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-    "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
-})
-
-
-def name_key(name: str) -> str:
-    """A name as a person reads it: Unicode-compatibility normalised (NFKC), case folded,
-    common confusable letters and dashes mapped to Latin ones, without invisible
-    characters. Two endpoint names with one key look the same."""
-    folded = unicodedata.normalize("NFKC", name).casefold().translate(_CONFUSABLE)
-    return "".join(c for c in folded
-                   if unicodedata.category(c) not in _INVISIBLE and ord(c) not in _BLANK)
-
-
-def _lookalike(endpoint: str, document: dict[str, Any]) -> str | None:
-    """An existing endpoint whose name looks like `endpoint` without being it."""
-    key = name_key(endpoint)
-    for existing in sorted({d["endpoint"] for d in document.get("deployments") or ()}):
-        if existing != endpoint and name_key(existing) == key:
-            return existing
-    return None
-
-
 def make_proposal(model: str, version: str, endpoint: str, *, environment: str | None,
-                  traffic: float, at: str | None, document: dict[str, Any]) -> Proposal:
+                  traffic: float, at: str | None, document: dict[str, Any],
+                  endpoints: Endpoints | None = None) -> Proposal:
     """The proposed deployment. Its environment is the endpoint's: an endpoint that already
     serves production is gated as production whatever the request says it is (a proposal
     may name a stricter environment, never a laxer one); a new endpoint is production
     unless the proposal names another. An endpoint name that only looks like an existing
     one (case, Unicode form, invisible or trailing characters) is refused: it would be a
     new endpoint and skip the existing one's gates. The traffic share and the time are
-    judged by the decision (data.almguard.lib.proposal)."""
-    similar = _lookalike(endpoint, document)
+    judged by the decision (data.almguard.lib.proposal). `endpoints` is the document's
+    index, when the caller keeps one (LoadedSnapshot.endpoints)."""
+    endpoints = endpoints or Endpoints(document)
+    similar = endpoints.lookalike(endpoint)
     if similar is not None:
         raise UsageError(f"endpoint {endpoint!r} is not {similar!r} but looks like it (case, "
                          "Unicode form or invisible characters differ): name the endpoint "
                          "exactly as the registry does")
-    serving = [d["environment"] for d in document.get("deployments") or ()
-               if d["endpoint"] == endpoint and d["environment"] in ENVIRONMENTS]
-    strictest = max(serving, key=ENVIRONMENTS.index, default=None)
+    strictest = endpoints.strictest(endpoint)
     if environment is None:
         environment = strictest or "production"
     elif strictest is not None and ENVIRONMENTS.index(environment) < \

@@ -129,6 +129,10 @@ class Components:
         for d in document.get("deployments") or ():
             uf.union("m:" + d["model"], "e:" + d["endpoint"])
         self._root_of: dict[str, str] = {key: uf.find(key) for key in list(uf.parent)}
+        self._endpoints_of: dict[str, set[str]] = {}
+        for key, root in self._root_of.items():
+            if key.startswith("e:"):
+                self._endpoints_of.setdefault(root, set()).add(key[2:])
         self._models_of: dict[str, list[dict[str, Any]]] = {}
         self._refs_of: dict[str, set[str]] = {}
         self._roots_of_ref: dict[str, set[str]] = {}
@@ -160,24 +164,25 @@ class Components:
         touched: set[str] = set().union(*(self._refs_of[m["name"]] for m in mine))
         roots = joined | {r for ref in touched for r in self._roots_of_ref.get(ref, ())}
 
-        def in_roots(d: dict[str, Any], wanted: set[str]) -> bool:
-            return d["endpoint"] == endpoint or self._root_of.get("e:" + d["endpoint"]) in wanted
+        def endpoints_in(wanted: set[str]) -> set[str]:
+            return {endpoint}.union(*(self._endpoints_of.get(root, ()) for root in wanted))
 
         sub_models = [m for root in sorted(roots) for m in self._models_of.get(root, ())]
         wanted = set().union(*(self._refs_of[m["name"]] for m in sub_models))
-        deployments = document.get("deployments") or []
+        sub_endpoints, joined_endpoints = endpoints_in(roots), endpoints_in(joined)
+        sub_deployments = [d for d in document.get("deployments") or ()
+                           if d["endpoint"] in sub_endpoints]
         sub = {"schema_version": document["schema_version"], "registry": document["registry"],
                "datasets": [self._datasets[i] for i in sorted(wanted) if i in self._datasets],
-               "models": sub_models,
-               "deployments": [d for d in deployments if in_roots(d, roots)]}
+               "models": sub_models, "deployments": sub_deployments}
 
         resources: set[tuple[str, str]] = {("dataset", ref) for ref in touched}
         for m in mine:
             resources.add(("model", m["name"]))
             resources.update(("model_version", model_version_id(m["name"], v["version"]))
                              for v in m.get("versions") or ())
-        for d in deployments:
-            if in_roots(d, joined):
+        for d in sub_deployments:
+            if d["endpoint"] in joined_endpoints:
                 resources.add(("deployment", deployment_of(d)))
                 resources.add(("endpoint", d["endpoint"]))
         resources.add(("endpoint", endpoint))

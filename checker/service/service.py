@@ -341,7 +341,8 @@ class Service:
         deployment through, however old the snapshot the request names."""
         self._check_clock(snapshot)
         proposal = make_proposal(model, version, endpoint, environment=environment,
-                                 traffic=traffic, at=at, document=snapshot.document)
+                                 traffic=traffic, at=at, document=snapshot.document,
+                                 endpoints=snapshot.endpoints)
         settings = (load_settings_document(deployment, origin="request body: deployment")
                     if deployment is not None else None)
         now = utcnow()

@@ -35,11 +35,11 @@ from typing import Any, Iterator, Sequence
 from .. import documents
 from ..documents import DocumentError, Limits
 from ..errors import SnapshotError
+from ..endpoints import ENVIRONMENTS
 from ..ids import dataset_id, deployment_id, model_version_id
 from ..times import check_time, time_ns
 from .convention import TAG, unknown_key, unknown_message
-from .importing import (ENVIRONMENTS, EVALUATION_INPUT, MODEL_TAGS, code_ref, natural,
-                        registry_block)
+from .importing import EVALUATION_INPUT, MODEL_TAGS, code_ref, natural, registry_block
 from .interface import LoadedSnapshot, SnapshotSource, validate
 
 SOURCE = "azureml"

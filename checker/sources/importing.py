@@ -14,7 +14,6 @@ from .interface import LoadedSnapshot
 
 MODEL_TYPES = ("custom", "fine_tuned", "agent", "foundation")
 RISK_TIERS = ("high", "limited", "minimal")
-ENVIRONMENTS = ("development", "staging", "production")
 
 # Model-level fields read from tags of the same name on the registry's model (or version):
 # (snapshot field, tag, allowed values or None for free text).

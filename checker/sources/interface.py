@@ -9,6 +9,7 @@ from typing import Any
 
 from ..canonical import digest_of, gc_paused
 from ..documents import lone_surrogate, without_nulls
+from ..endpoints import Endpoints
 from ..errors import SnapshotError
 from ..ids import dataset_of, deployment_of, model_version_id
 from ..snapshot import Snapshot, check_shape
@@ -31,6 +32,11 @@ class LoadedSnapshot:
     @cached_property
     def model(self) -> Snapshot:
         return Snapshot.model_validate(self.document)
+
+    @cached_property
+    def endpoints(self) -> Endpoints:
+        """The endpoints indexed for gates (built on first use, kept with the snapshot)."""
+        return Endpoints(self.document)
 
 
 class SnapshotSource(ABC):

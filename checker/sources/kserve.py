@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from ..compose import Fragment, read_document
 from ..errors import SnapshotError
+from ..endpoints import ENVIRONMENTS
 from ..ids import deployment_id
 from ..times import check_time
 from ..validation import LineOf, Loc, format_loc, shown
@@ -24,7 +25,6 @@ from .convention import ANNOTATION, not_one_of, unknown_key, unknown_message
 
 API_GROUP = "serving.kserve.io/"
 KIND = "InferenceService"
-ENVIRONMENTS = ("development", "staging", "production")
 # The almguard.dev/ annotations read here (any other is a typo: an input error).
 ANNOTATIONS = ("environment", "model-version", "previous-model-version", "deployed-at",
                "rollout")
