@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .cache import PartCache
-from .canonical import engine_json
+from .canonical import canonical_json, engine_form, engine_json
 from .engines.interface import RELEVANCE, Engine
 from .errors import DecisionError, EngineError
 from .ids import Key
@@ -129,8 +129,7 @@ class Pipeline:
     def decide(self, registry: dict[str, Any], parts: Sequence[Part], request: Request,
                proposal: Proposal | None = None) -> dict[str, Any]:
         """Phase 2: the decision over the merged parts. Input errors raise DecisionError."""
-        body: dict[str, Any] = {"parts": list(parts), "registry": registry,
-                                "fail_on": request.fail_on}
+        body: dict[str, Any] = {"registry": registry, "fail_on": request.fail_on}
         # always say which waivers apply (none: []), so a server's bundled waivers
         # (data.almguard.waivers) never apply to a request that did not give them
         body["waivers"] = request.waivers.entries if request.waivers is not None else []
@@ -138,7 +137,10 @@ class Pipeline:
             body["waivers_at"] = request.waivers_at
         if proposal is not None:
             body["proposal"] = proposal.model_dump()
-        decision = self.engine.decide(engine_json(body).decode("utf-8"))
+        # the parts are the engine's own answers (strings and integers: nothing for
+        # engine_form to round), so only the rest is brought into engine form
+        text = canonical_json({**engine_form(body), "parts": list(parts)})
+        decision = self.engine.decide(text.decode("utf-8"))
         if not isinstance(decision, dict) or "summary" not in decision:
             raise EngineError("the engine gave no decision document (are these almguard's "
                               "policies?)")

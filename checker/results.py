@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .canonical import pretty_json
 from .metadata import CATEGORIES, SEVERITIES, Category, Severity
 
 ResourceKind = Literal["model", "model_version", "dataset", "deployment", "endpoint"]
@@ -132,8 +133,7 @@ class ResultDocument(_Doc):
 
     def to_json(self) -> str:
         """Deterministic JSON: fixed key order, two-space indent, UTF-8, trailing newline."""
-        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2,
-                          ensure_ascii=False) + "\n"
+        return pretty_json(self.model_dump(mode="json", exclude_none=True))
 
     @property
     def exit_code(self) -> int:

@@ -81,9 +81,7 @@ def test_concurrent_gates_give_the_same_results_as_one_at_a_time(pooled, bundled
 
 
 def _worker_pids(engine: EmbeddedEngine) -> list[int]:
-    pool = engine._worker_pool()  # noqa: SLF001 - the test kills the engine's own workers
-    pool.submit(int).result()     # make sure every worker has started
-    return [p.pid for p in pool._processes.values()]  # noqa: SLF001
+    return engine._worker_pool().pids()  # noqa: SLF001 - the test kills the engine's own workers
 
 
 def test_a_dead_worker_fails_the_call_and_the_pool_is_replaced(pooled):  # noqa: ANN001

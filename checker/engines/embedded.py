@@ -8,19 +8,21 @@ together run on both cores.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import PackageNotFoundError, version as dist_version
-from multiprocessing import get_context
 from itertools import chain, islice
 from typing import Any, Iterable, Sequence
 
+import orjson
+
 from ..errors import EngineError, PolicyError
 from ..policyset import Module, PolicySet
-from .interface import FINDINGS, Engine, bounded_map
+from .interface import FINDINGS, Engine
+from .workers import WorkerPool
 
 os.environ.setdefault("RUST_BACKTRACE", "0")
 
@@ -61,9 +63,15 @@ def new_engine(modules: Sequence[Module], data: dict[str, Any]) -> Any:
 
 
 def evaluate_one(engine: Any, text: str, query: str = FINDINGS) -> Any:
+    return answer_of(evaluate_raw(engine, text, query), query)
+
+
+def evaluate_raw(engine: Any, text: str, query: str = FINDINGS) -> str:
+    """The engine's JSON answer to `query` on input `text`, as text (a worker sends it as
+    is: one string crosses the process boundary faster than the tree it encodes)."""
     try:
         engine.set_input_json(text)
-        raw = engine.eval_query_as_json(query)
+        return str(engine.eval_query_as_json(query))
     except RuntimeError as exc:
         message, file, line = explain(exc)
         raise PolicyError(f"evaluation failed: {message}", file=file, line=line) from None
@@ -72,24 +80,33 @@ def evaluate_one(engine: Any, text: str, query: str = FINDINGS) -> Any:
             raise
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise EngineError(f"the embedded engine failed: {first}") from None
-    result = json.loads(raw).get("result") or []
+
+
+def answer_of(raw: str, query: str) -> Any:
+    """The value of the query's one expression in an eval_query_as_json answer."""
+    result = _parsed(raw).get("result") or []
     if not result:
         raise EngineError(f"{query} is undefined: the almguard policies are not loaded")
     return result[0]["expressions"][0]["value"]
 
 
-# Worker-process state: one engine per process, built once by the pool initializer.
-_worker_engine: Any = None
+def _parsed(raw: str) -> Any:
+    """The engine's JSON answer (orjson; json for integers beyond 64 bits)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
-def _init_worker(modules: tuple[Module, ...], data: dict[str, Any]) -> None:
-    global _worker_engine  # noqa: PLW0603 - per-process engine, never shared
-    _worker_engine = new_engine(modules, data)
-
-
-def _work(job: tuple[str, str]) -> Any:
-    query, text = job
-    return evaluate_one(_worker_engine, text, query)
+@functools.cache
+def _installed_version() -> str:
+    """The installed regorus distribution's version (read once: every result names it)."""
+    for dist in ("celine-regorus", "regorus"):
+        try:
+            return dist_version(dist)
+        except PackageNotFoundError:
+            continue
+    return "unknown"
 
 
 class EmbeddedEngine(Engine):
@@ -106,16 +123,11 @@ class EmbeddedEngine(Engine):
         self.concurrent = pooled
         self._engine: Any = None
         self._policies: PolicySet | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
 
     def version(self) -> str:
-        for dist in ("celine-regorus", "regorus"):
-            try:
-                return dist_version(dist)
-            except PackageNotFoundError:
-                continue
-        return "unknown"
+        return _installed_version()
 
     def load(self, policies: PolicySet) -> None:
         self._policies = policies
@@ -133,34 +145,29 @@ class EmbeddedEngine(Engine):
         head = list(islice(stream, self._threshold))
         if not self._pooled and (self._workers < 2 or len(head) < self._threshold):
             return [evaluate_one(self._engine, text, query) for text in chain(head, stream)]
-        jobs = ((query, text) for text in chain(head, stream))
         pool = self._worker_pool()
         try:
             if len(head) == 1 and self._pooled:
-                return [pool.submit(_work, next(jobs)).result()]
-            return list(bounded_map(pool, _work, jobs, window=2 * max(self._workers, 1)))
-        except (PolicyError, EngineError):
+                return [answer_of(pool.call(query, head[0]), query)]
+            return [answer_of(raw, query) for raw in pool.map(query, chain(head, stream))]
+        except EngineError:
+            if pool.broken:   # a worker died: fail closed, and start afresh next time
+                self._drop_pool(pool)
             raise
-        except Exception as exc:  # a worker died: fail closed, and start afresh next time
-            self._drop_pool(pool)
-            raise EngineError(f"embedded engine worker failed: {exc or type(exc).__name__}"
-                              ) from None
 
-    def _worker_pool(self) -> ProcessPoolExecutor:
+    def _worker_pool(self) -> WorkerPool:
         assert self._policies is not None
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=max(self._workers, 1), mp_context=get_context("spawn"),
-                    initializer=_init_worker,
-                    initargs=(self._policies.modules, self._policies.data))
+                self._pool = WorkerPool(self._workers, self._policies.modules,
+                                        self._policies.data)
             return self._pool
 
-    def _drop_pool(self, pool: ProcessPoolExecutor) -> None:
+    def _drop_pool(self, pool: WorkerPool) -> None:
         with self._pool_lock:
             if self._pool is pool:   # not one a concurrent caller has started since
                 self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.close()
 
     def close(self) -> None:
         """Stop the workers and drop the engine (on the calling thread: regorus engines
@@ -169,4 +176,4 @@ class EmbeddedEngine(Engine):
         with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.close()
