@@ -109,3 +109,45 @@ def test_service_gate_is_not_answered_by_a_dead_pool_and_recovers() -> None:
         assert evaluator.gate(snapshot, proposal).to_json() == expected
     finally:
         evaluator.close()
+
+
+def test_a_policy_error_in_a_worker_is_reported_and_the_pool_stays_usable(bundled_policies):  # noqa: ANN001, E501
+    """An evaluation error inside a worker is the same one-line PolicyError, with its file
+    and line, as in this process; it does not count as a dead worker."""
+    from dataclasses import replace
+
+    from checker.errors import PolicyError
+    from checker.policyset import Module
+
+    broken = Module(file="broken.rego", path="broken.rego", text=(
+        "package almguard.broken\n\nimport rego.v1\n\nvalue := to_number(input.registry.name)\n"))
+    policies = replace(bundled_policies, modules=(*bundled_policies.modules, broken))
+    text = engine_json(FileSource(ROOT / "samples" / "messy.yaml").load().document).decode()
+    engine = EmbeddedEngine(workers=2, pooled=True)
+    try:
+        engine.load(policies)
+        for _ in range(2):
+            with pytest.raises(PolicyError) as raised:
+                engine.evaluate([text], "data.almguard.broken.value")
+            assert raised.value.file == "broken.rego" and raised.value.line == 5
+        assert engine.evaluate([text], DECISION)[0]["summary"]["verdict"] == "fail"
+    finally:
+        engine.close()
+
+
+def test_large_inputs_use_the_workers_even_when_few(bundled_policies, embedded_engine):  # noqa: ANN001, E501
+    """Two partitions of a 10,000-version registry are worth both cores: they are sent to
+    the workers, and the answers are those of this process."""
+    from checker.engines.embedded import PARALLEL_CHARS
+    from checker.partition import partition
+
+    texts = [engine_json(part).decode() for part in
+             partition(generate(6000, violations=0.1, seed=3), batch_weight=4000)][:2]
+    assert sum(map(len, texts)) >= PARALLEL_CHARS
+    engine = EmbeddedEngine(workers=2)
+    try:
+        engine.load(bundled_policies)
+        assert engine.evaluate(texts) == embedded_engine.evaluate(texts)
+        assert engine._pool is not None  # noqa: SLF001 - the workers answered
+    finally:
+        engine.close()

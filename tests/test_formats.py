@@ -232,3 +232,16 @@ def test_lineage_and_rules_tables_keep_digests_uris_and_clauses_whole(cli, monke
     assert max(len(line) for line in rules.stdout.splitlines()) == 100
     catalog = json.loads(cli("rules", "--format", "json").stdout)
     assert {c for r in catalog for c in r["controls"]} <= _cells(rules.stdout)
+
+
+def test_json_result_is_two_space_indented_utf8_as_documented(cli, tmp_path: Path):
+    """The result document reads as json.dumps(indent=2, ensure_ascii=False) writes it:
+    key order kept, non-ASCII text as written, a trailing newline (a gate's proposal
+    carries a fractional traffic share)."""
+    out = tmp_path / "gate.json"
+    cli("gate", str(SAMPLES / "messy.yaml"), "--model", "credit-risk-scorer", "--version",
+        "1.2.0", "--endpoint", "credit-risk-prod", "--traffic", "12.5", "--format", "json",
+        "-o", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    assert json.loads(text)["gate"]["proposal"]["traffic_percent"] == 12.5

@@ -14,8 +14,8 @@ import os
 import re
 import threading
 from importlib.metadata import PackageNotFoundError, version as dist_version
-from itertools import chain, islice
-from typing import Any, Iterable, Sequence
+from itertools import chain
+from typing import Any, Iterable, Iterator, Sequence
 
 import orjson
 
@@ -30,6 +30,10 @@ try:
     import regorus
 except ImportError:  # pragma: no cover - a broken install
     regorus = None  # type: ignore[assignment]
+
+# Inputs this large (in characters) are evaluated in the worker processes even when they
+# are few: a 10,000-version registry is a dozen partitions of about 1.5 MB each.
+PARALLEL_CHARS = 3_000_000
 
 _LOCATION = re.compile(r"-->\s*(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)")
 _MESSAGE = re.compile(r"^error:\s*(?P<msg>.+)$", re.M)
@@ -142,8 +146,9 @@ class EmbeddedEngine(Engine):
         if self._policies is None or (self._engine is None and not self._pooled):
             raise EngineError("engine used before policies were loaded")
         stream = iter(inputs)
-        head = list(islice(stream, self._threshold))
-        if not self._pooled and (self._workers < 2 or len(head) < self._threshold):
+        head = self._head(stream)
+        if not self._pooled and (self._workers < 2 or len(head) < self._threshold
+                                 and sum(map(len, head)) < PARALLEL_CHARS):
             return [evaluate_one(self._engine, text, query) for text in chain(head, stream)]
         pool = self._worker_pool()
         try:
@@ -154,6 +159,18 @@ class EmbeddedEngine(Engine):
             if pool.broken:   # a worker died: fail closed, and start afresh next time
                 self._drop_pool(pool)
             raise
+
+    def _head(self, stream: Iterator[str]) -> list[str]:
+        """The first inputs: up to the threshold's count, or fewer once they are large
+        enough to be worth the workers (which then start while the rest is produced)."""
+        head: list[str] = []
+        size = 0
+        for text in stream:
+            head.append(text)
+            size += len(text)
+            if len(head) >= self._threshold or (self._workers >= 2 and size >= PARALLEL_CHARS):
+                break
+        return head
 
     def _worker_pool(self) -> WorkerPool:
         assert self._policies is not None

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import EngineError, PolicyError
 from ..policyset import Module
-from .interface import bounded_map
+from .interface import FINDINGS, bounded_map, probe_input
 
 _OK, _POLICY, _ENGINE = 0, 1, 2
 
@@ -35,6 +35,9 @@ def _serve(conn: Connection, modules: Sequence[Module], data: dict[str, Any]) ->
     engine: Any = None
     try:
         engine = new_engine(modules, data)
+        # the engine prepares every module on its first evaluation (about half a second
+        # for almguard's policies): do it now, while the parent is still loading
+        evaluate_raw(engine, probe_input(), FINDINGS)
     except PolicyError as exc:
         failure = (_POLICY, exc.message, exc.file, exc.line)
     except Exception as exc:  # noqa: BLE001 - reported to the caller of every request
