@@ -10,6 +10,7 @@ import sys
 import tempfile
 import traceback
 from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
@@ -497,6 +498,9 @@ def _evaluate(args: argparse.Namespace, gate: bool
     progress = Progress(timings=args.timings)
     with progress.step("Loading snapshot", "load"):
         snapshot, provenance = _load_sourced(args)
+    if (getattr(args, "format", None) in FORMATS and not FORMATS[args.format].reads_text
+            and getattr(args, "report", None) is None):
+        snapshot = replace(snapshot, text=None)
     policies = _policies(args)
     request = Request(fail_on=args.fail_on,
                       waivers=load_waivers(args.waivers) if args.waivers else None)

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 from . import __version__
 from .cache import PartCache
 from .canonical import canonical_json, engine_form, engine_json
-from .engines.interface import RELEVANCE, Engine
+from .engines.interface import PART, RELEVANCE, Engine
 from .errors import DecisionError, EngineError
 from .ids import Key
 from .partition import Components, partition
@@ -214,7 +214,8 @@ class Pipeline:
         with the proposal in place."""
         sub, affected = baseline.components.neighbourhood(document, proposal.model,
                                                           proposal.endpoint)
-        fresh = self.parts(sub, proposal, batch_weight=10**9)
+        fresh = self._checked(self.engine.evaluate([engine_json(
+            {"snapshot": sub, "proposal": proposal.model_dump()}).decode("utf-8")], PART))
         kept_findings = [f for part in baseline.parts for f in part["findings"]
                          if (f["resource"]["kind"], f["resource"]["id"]) not in affected]
         counts = {kind: len(ids) - sum(1 for k, i in affected if k == kind and i in ids)

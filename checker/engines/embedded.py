@@ -152,8 +152,11 @@ class EmbeddedEngine(Engine):
             return [evaluate_one(self._engine, text, query) for text in chain(head, stream)]
         pool = self._worker_pool()
         try:
-            if len(head) == 1 and self._pooled:
+            following = next(stream, None) if len(head) == 1 else None
+            if len(head) == 1 and following is None:   # one input: no thread hop
                 return [answer_of(pool.call(query, head[0]), query)]
+            if following is not None:
+                head.append(following)
             return [answer_of(raw, query) for raw in pool.map(query, chain(head, stream))]
         except EngineError:
             if pool.broken:   # a worker died: fail closed, and start afresh next time

@@ -2,10 +2,10 @@
 
 Nothing above this interface knows which engine ran. An engine answers a Rego query for
 each input document (JSON text): ``FINDINGS`` for each partition of a snapshot (its
-findings, input errors and resources), ``RELEVANCE`` for what a gate's proposal is about,
-then ``DECISION`` once over the merged parts (the verdict, waivers applied, a gate's
-answer). Both are our policies' own documents; an engine only
-evaluates.
+findings, input errors and resources), ``RELEVANCE`` for what a gate's proposal is about
+(``PART`` for both at once, on a gate's neighbourhood), then ``DECISION`` once over the
+merged parts (the verdict, waivers applied, a gate's answer). All are our policies' own
+documents; an engine only evaluates.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 FINDINGS = "data.almguard.lib.findings.result"     # input: a snapshot (or a partition)
 RELEVANCE = "data.almguard.lib.decision.relevance"  # input: {"snapshot", "proposal"}
+PART = "data.almguard.lib.decision.part"            # input: {"snapshot", "proposal"}
 DECISION = "data.almguard.decision"
 
 

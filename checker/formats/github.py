@@ -21,6 +21,7 @@ def _prop(text: str) -> str:
 
 class GithubFormat(Formatter):
     name = "github"
+    reads_text = True
 
     def render(self, result: ResultDocument, ctx: RenderContext) -> str:
         lines = resource_lines(ctx.snapshot) if ctx.snapshot else {}

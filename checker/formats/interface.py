@@ -29,6 +29,9 @@ class RenderContext:
 
 class Formatter(ABC):
     name: str
+    # Whether rendering reads the snapshot's text (to point at lines): when no output does,
+    # a scan lets go of the text once it is loaded (183 MB for 100,000 versions).
+    reads_text: bool = False
 
     @abstractmethod
     def render(self, result: ResultDocument, ctx: RenderContext) -> str:

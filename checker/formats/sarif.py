@@ -58,6 +58,7 @@ def _rule(rule: RuleMeta) -> dict[str, Any]:
 
 class SarifFormat(Formatter):
     name = "sarif"
+    reads_text = True
 
     def render(self, result: ResultDocument, ctx: RenderContext) -> str:
         rules = [_rule(r) for r in sorted(ctx.rules, key=lambda r: r.id)]
