@@ -5,7 +5,7 @@ For each size: load time, evaluation time, total wall time and peak RSS (the sum
 scan process and its workers, sampled every 20 ms from /proc). Snapshots are generated
 once into bench/data/ (ignored by git) with 10 % faulty models.
 
-    python bench/bench.py                     # 1,000 / 10,000 / 100,000 versions
+    python bench/bench.py                     # 1,000 / 10,000 / 100,000 / 300,000 versions
     python bench/bench.py --sizes 1000 5000   # other sizes
     python bench/bench.py --report            # PDF report: samples/messy.yaml and 1,000
                                               # versions (time, pages, peak RSS)
@@ -128,7 +128,7 @@ def measure(path: Path, extra: list[str]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=None,
-                        help="registry sizes in versions (default 1000 10000 100000; "
+                        help="registry sizes in versions (default 1000 10000 100000 300000; "
                         "with --report: 1000)")
     parser.add_argument("--report", action="store_true",
                         help="time `almguard report` (PDF) on samples/messy.yaml and the "
@@ -159,7 +159,7 @@ def main() -> int:
         for size in args.sizes or [10_000]:
             print_gate_load(snapshot(size), requests=400)
         return 0
-    args.sizes = args.sizes or [1000, 10_000, 100_000]
+    args.sizes = args.sizes or [1000, 10_000, 100_000, 300_000]
     if args.yaml:
         yaml_bench(args.sizes, args.engine_args)
         return 0
@@ -169,7 +169,8 @@ def main() -> int:
     print("Ratios against a bare json.load of the same file measured in the same run (the "
           "reference); targets: scan <= 2.0x, cached rescan of 100 changed models <= 1.3x")
     print(f"{'versions':>9} {'MB':>7} {'json.load s':>11} {'load s':>7} {'eval s':>7} "
-          f"{'total s':>8} {'x json':>7} {'rescan s':>9} {'x json':>7} {'peak MiB':>9}")
+          f"{'total s':>8} {'x json':>7} {'rescan s':>9} {'x json':>7} {'peak MiB':>9}  "
+          "targets: scan / rescan / peak (100,000: <= 1.5 GiB)")
     for size in args.sizes:
         path = snapshot(size)
         reference = json_load_seconds(path)
@@ -178,8 +179,14 @@ def main() -> int:
         print(f"{size:>9,} {path.stat().st_size / 1e6:>7.1f} {reference:>11.2f} "
               f"{m.get('load', 0):>7.2f} {m.get('evaluate', 0):>7.2f} {m['wall']:>8.2f} "
               f"{m['wall'] / reference:>7.2f} {rescan:>9.2f} {rescan / reference:>7.2f} "
-              f"{m['peak_mib']:>9.0f}", flush=True)
+              f"{m['peak_mib']:>9.0f}  {_met(m['wall'] / reference <= 2.0)} / "
+              f"{_met(rescan / reference <= 1.3)} / "
+              f"{_met(m['peak_mib'] <= 1536) if size == 100_000 else '-'}", flush=True)
     return 0
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 def json_load_seconds(path: Path) -> float:

@@ -39,7 +39,9 @@ Part = dict[str, Any]
 BATCH_WEIGHT = 1000          # models + versions + deployments per engine call (balances
                              # two workers: a 10,000-version scan evaluates 12 % faster
                              # than with 2,000)
-CACHED_BATCH_WEIGHT = 250    # with a cache: finer partitions, fewer misses per change
+CACHED_BATCH_WEIGHT = 100    # with a cache: finer partitions, fewer misses per change
+                             # (100 models changed in 100,000 versions: the rescan
+                             # evaluates 2.8 s less, the first scan 2.7 s more than at 250)
 
 
 @dataclass(frozen=True)
