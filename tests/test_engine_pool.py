@@ -151,3 +151,35 @@ def test_large_inputs_use_the_workers_even_when_few(bundled_policies, embedded_e
         assert engine._pool is not None  # noqa: SLF001 - the workers answered
     finally:
         engine.close()
+
+
+def test_a_worker_killed_under_concurrent_scans_fails_each_with_an_engine_error(bundled_policies):  # noqa: ANN001, E501
+    """Threads evaluating many inputs on one pool when a worker dies: each gets its answers
+    or an EngineError (the pool closed under it), never another exception, never a hang."""
+    text = engine_json(FileSource(ROOT / "samples" / "messy.yaml").load().document).decode()
+    engine = EmbeddedEngine(workers=2, pooled=True)
+    outcomes: list[str] = []
+    try:
+        engine.load(bundled_policies)
+        engine.evaluate([text])   # the workers are up
+
+        def scan() -> None:
+            try:
+                engine.evaluate([text] * 80, DECISION)
+                outcomes.append("answered")
+            except EngineError:
+                outcomes.append("EngineError")
+            except Exception as exc:  # noqa: BLE001 - what the test is about
+                outcomes.append(type(exc).__name__)
+
+        threads = [threading.Thread(target=scan) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        threading.Event().wait(0.3)
+        os.kill(_worker_pids(engine)[0], signal.SIGKILL)
+        for thread in threads:
+            thread.join(60)
+        assert not any(thread.is_alive() for thread in threads)
+        assert set(outcomes) <= {"answered", "EngineError"} and "EngineError" in outcomes
+    finally:
+        engine.close()

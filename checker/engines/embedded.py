@@ -158,10 +158,14 @@ class EmbeddedEngine(Engine):
             if following is not None:
                 head.append(following)
             return [answer_of(raw, query) for raw in pool.map(query, chain(head, stream))]
-        except EngineError:
-            if pool.broken:   # a worker died: fail closed, and start afresh next time
-                self._drop_pool(pool)
+        except (PolicyError, EngineError) as exc:
+            if isinstance(exc, EngineError) and pool.broken:   # a worker died: fail
+                self._drop_pool(pool)                          # closed, start afresh
             raise
+        except Exception as exc:  # the pool was closed under this call: fail closed
+            self._drop_pool(pool)
+            raise EngineError(f"embedded engine worker failed: {exc or type(exc).__name__}"
+                              ) from None
 
     def _head(self, stream: Iterator[str]) -> list[str]:
         """The first inputs: up to the threshold's count, or fewer once they are large

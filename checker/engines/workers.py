@@ -118,10 +118,13 @@ class WorkerPool:
         except (PolicyError, EngineError):
             self._idle.put(worker)
             raise
-        except (EOFError, OSError) as exc:   # the worker died mid-call: fail closed
-            self._broken.set()
-            raise EngineError(f"embedded engine worker failed: {exc or 'it exited'}"
-                              ) from None
+        except BaseException as exc:   # the worker died mid-call (or its pipe broke): its
+            self._broken.set()         # state is unknown, so the pool fails closed
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            reason = str(exc) or ("it exited" if isinstance(exc, EOFError)
+                                  else type(exc).__name__)
+            raise EngineError(f"embedded engine worker failed: {reason}") from None
         self._idle.put(worker)
         return answer
 

@@ -294,16 +294,15 @@ summary := {
 	"fail_on": fail_on,
 	"findings": count(_active),
 	"waived": count(findings) - count(_active),
-	"by_severity": {s: count(object.get(_active_by_severity, s, set())) | some s in severities},
-	"by_category": {c: count(object.get(_active_by_category, c, set())) | some c in categories},
+	"by_severity": {s: _active_with("severity", s) | some s in severities},
+	"by_category": {c: _active_with("category", c) | some c in categories},
 	"rules_evaluated": count(data.almguard.catalog.rules),
 	"resources_checked": resources_checked,
 }
 
-# The active findings' positions by severity and by category (one pass each).
-_active_by_severity[f.severity] contains i if some i, f in _active
-
-_active_by_category[f.category] contains i if some i, f in _active
+# (A partial rule that matches nothing is undefined on the embedded engine, not empty:
+# the counts are taken per key.)
+_active_with(key, value) := count([f | some f in _active; f[key] == value])
 
 resources_checked := _resource_count if {
 	ok

@@ -38,6 +38,14 @@ test_a_snapshot_is_judged_as_its_own_request if {
 	decision.allow == false
 }
 
+test_the_counts_name_every_severity_and_category_even_with_nothing_to_count if {
+	decision := _decide(_waived([_waiver("Bad_*", "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")]))
+	decision.summary.findings == 0
+	decision.summary.by_severity == {"critical": 0, "high": 0, "medium": 0, "low": 0}
+	object.keys(decision.summary.by_category) == {c | some c in data.almguard.lib.decision.categories}
+	every n in decision.summary.by_category { n == 0 }
+}
+
 test_fail_on_above_the_severity_passes_with_the_finding_reported if {
 	decision := _decide({"snapshot": _snapshot(["Bad_Name"]), "fail_on": "high"})
 	decision.summary.verdict == "pass"
