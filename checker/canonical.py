@@ -81,8 +81,11 @@ def engine_form(value: Any) -> Any:
 
 
 # A float whose shortest form has more than ENGINE_DIGITS significant digits is written with
-# at least 16 characters of digits and one point; so is any text that needs engine_form.
-_LONG_NUMBER = re.compile(rb"[0-9.]{%d,}" % (ENGINE_DIGITS + 1))
+# at least 16 characters of digits and one point, as a value: after ':', ',' or '[' (or at
+# the start) and before ',', ']', '}' or an exponent (or at the end; compact JSON has no
+# white space). Digit runs inside
+# strings (hex digests) rarely sit between those.
+_LONG_NUMBER = re.compile(rb"(?:^|[:,\[])-?[0-9.]{%d,}(?:[eE,\]}]|$)" % (ENGINE_DIGITS + 1))
 
 
 def engine_json(value: Any) -> bytes:

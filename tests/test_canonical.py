@@ -16,7 +16,7 @@ _documents = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
                           max_leaves=20)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(_documents)
 def test_engine_json_is_the_canonical_json_of_the_rounded_document(document) -> None:  # noqa: ANN001
     assert engine_json(document) == canonical_json(engine_form(document))

@@ -147,7 +147,8 @@ class EmbeddedEngine(Engine):
             raise EngineError("engine used before policies were loaded")
         stream = iter(inputs)
         head = self._head(stream)
-        if not self._pooled and (self._workers < 2 or len(head) < self._threshold
+        if not self._pooled and (self._workers < 2 or len(head) == 1
+                                 or len(head) < self._threshold
                                  and sum(map(len, head)) < PARALLEL_CHARS):
             return [evaluate_one(self._engine, text, query) for text in chain(head, stream)]
         pool = self._worker_pool()
@@ -168,14 +169,16 @@ class EmbeddedEngine(Engine):
                               ) from None
 
     def _head(self, stream: Iterator[str]) -> list[str]:
-        """The first inputs: up to the threshold's count, or fewer once they are large
-        enough to be worth the workers (which then start while the rest is produced)."""
+        """The first inputs: up to the threshold's count, or fewer (two at least) once they
+        are large enough to be worth the workers, which then start while the rest is
+        produced. One input alone gains nothing from a worker: it is evaluated here."""
         head: list[str] = []
         size = 0
         for text in stream:
             head.append(text)
             size += len(text)
-            if len(head) >= self._threshold or (self._workers >= 2 and size >= PARALLEL_CHARS):
+            if len(head) >= self._threshold or (self._workers >= 2 and len(head) >= 2
+                                                 and size >= PARALLEL_CHARS):
                 break
         return head
 
