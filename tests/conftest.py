@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from service_support import database_url  # noqa: F401 - the service tests' fixture
+from tool_support import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -109,10 +110,7 @@ def sarif_multitool() -> tuple[str, Path]:
     tool = MULTITOOL_DIR / ".bin" / "sarif-multitool"
     schema = MULTITOOL_DIR / "@microsoft" / "sarif-multitool-linux" / "sarif-2.1.0.json"
     if not (tool.exists() and schema.exists()):
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but the SARIF Multitool is missing "
-                        "(run scripts/install-sarif-multitool.sh)")
-        pytest.skip("SARIF Multitool not installed: run scripts/install-sarif-multitool.sh")
+        missing("the SARIF Multitool", "run scripts/install-sarif-multitool.sh")
     return str(tool), schema
 
 
@@ -136,10 +134,7 @@ def embedded_engine(bundled_policies):
 def conftest_binary() -> str:
     found = _executable(ROOT / ".bin" / "conftest") or shutil.which("conftest")
     if found is None:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but no conftest (run "
-                        "scripts/install-conftest.sh)")
-        pytest.skip("no conftest binary: run scripts/install-conftest.sh (CI requires it)")
+        missing("the conftest binary", "run scripts/install-conftest.sh")
     return found
 
 

@@ -22,6 +22,7 @@ import yaml
 
 from checker import documents
 from checker.documents import Limits
+from tool_support import missing
 
 POSTGRES_ENV = "ALMGUARD_TEST_POSTGRES_URL"
 
@@ -81,10 +82,8 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 60, step: float = 
 def postgres_base_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"ALMGUARD_REQUIRE_TOOLS=1 but {POSTGRES_ENV} is not set "
-                        "(scripts/start-postgres.sh prints it)")
-        pytest.skip(f"{POSTGRES_ENV} not set: run scripts/start-postgres.sh (CI requires it)")
+        missing(f"a PostgreSQL in ${POSTGRES_ENV}", "run scripts/start-postgres.sh, which "
+                "prints the URL")
     return url
 
 

@@ -5,7 +5,6 @@ only the gaps no source fills."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import yaml
 
 from conftest import run_cli
 from mlflow_server import mlflow_available, populate_registry, start_server
+from tool_support import missing as missing_tool
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +27,8 @@ def _require() -> None:
     missing = [name for name, ok in (("mlflow", mlflow_available()),
                                       ("openlineage-python", _openlineage())) if not ok]
     if missing:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"ALMGUARD_REQUIRE_TOOLS=1 but {', '.join(missing)} missing")
-        pytest.skip(f"{', '.join(missing)} not installed (pip install -e '.[dev,mlflow]' "
-                    "openlineage-python==1.54.0)")
+        missing_tool(" and ".join(missing), "pip install -e '.[dev,mlflow]' "
+                     "openlineage-python==1.54.0")
 
 
 def _openlineage() -> bool:

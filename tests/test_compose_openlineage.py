@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from checker.errors import SnapshotError
 from checker.sources.openlineage import openlineage_fragment
+from tool_support import missing
 
 FIXTURE = Path(__file__).parent / "fixtures" / "openlineage" / "events.ndjson"
 DIGEST = "sha256:5f1c9d0e7a3b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d"
@@ -22,10 +22,7 @@ def ol():
     try:
         import openlineage.client  # noqa: F401
     except ImportError:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but openlineage-python is missing "
-                        "(pip install openlineage-python==1.54.0)")
-        pytest.skip("openlineage-python not installed: pip install openlineage-python==1.54.0")
+        missing("openlineage-python", "pip install openlineage-python==1.54.0")
     return openlineage.client
 
 

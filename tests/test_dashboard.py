@@ -37,6 +37,7 @@ from checker.service.api import create_app  # noqa: E402
 from checker.service.config import ServiceConfig, hash_token  # noqa: E402
 from checker.service.service import Service  # noqa: E402
 from reports.chart import TrendPoint, trend_chart  # noqa: E402
+from tool_support import missing
 
 VIEWER, WRITER, ADMIN = "view-s3cret", "scan-s3cret", "admin-s3cret"
 TOKENS = {"ALMGUARD_TOKEN_VIEWER": f"read:{VIEWER}", "ALMGUARD_TOKEN_SEEDER": f"scan:{WRITER}",
@@ -582,10 +583,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"ALMGUARD_REQUIRE_TOOLS=1 but {CHROMIUM} is missing "
-                        "(apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
+        missing(str(CHROMIUM), "apt-get install chromium")
     if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
         import playwright.sync_api  # noqa: F401 - fail, not skip, without it
     sync_api = pytest.importorskip("playwright.sync_api")

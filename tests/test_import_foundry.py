@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from conftest import ROOT
 import foundry_fixtures
 from checker.canonical import canonical_json
 from checker.sources.azureml import AzureMLExportSource
+from tool_support import missing
 
 FIXTURE = ROOT / "tests" / "fixtures" / "foundry"
 AZUREML = ROOT / "tests" / "fixtures" / "azureml"
@@ -288,9 +288,7 @@ def test_malformed_foundry_export_is_one_line_and_writes_nothing(cli, export, tm
 def sdks() -> None:
     problem = foundry_fixtures.sdk_missing()
     if problem:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"ALMGUARD_REQUIRE_TOOLS=1 but {problem}")
-        pytest.skip(f"{problem}: the Foundry SDK fixtures cannot be rebuilt")
+        missing("the Foundry SDKs to rebuild the fixtures", problem)
 
 
 def _tree(root: Path) -> dict[str, str]:

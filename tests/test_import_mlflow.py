@@ -9,7 +9,6 @@ tests at the end use plain objects and need neither mlflow nor a server.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -28,16 +27,14 @@ from checker.times import time_ns
 from checker.sources.file import FileSource
 from checker.sources.mlflow import (Mapper, MLflowSource, Registry, default_registry_name,
                                     logged_model_id, safe_uri, time_of)
+from tool_support import missing
 
 MODELS = ["credit-risk-scorer", "diabetes-regressor", "iris-classifier"]
 
 
 def require_mlflow() -> None:
     if not mlflow_available():
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but mlflow is not installed "
-                        "(pip install -e '.[dev,mlflow]')")
-        pytest.skip("mlflow not installed: pip install 'almguard[mlflow]'")
+        missing("mlflow", "pip install -e '.[dev,mlflow]'")
 
 
 @pytest.fixture(scope="module")

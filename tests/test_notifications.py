@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import shutil
 import socket
 import threading
@@ -35,6 +34,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from checker.service.api import create_app  # noqa: E402
 from checker.errors import ConfigError  # noqa: E402
 from checker.service.service import Service  # noqa: E402
+from tool_support import missing
 
 SECRET = "webhook-s3cret"
 COMPLIANT = SAMPLES / "compliant.yaml"
@@ -207,9 +207,7 @@ def test_apprise_targets_are_sent_through_apprise(database_url: str, tmp_path: P
     try:
         import apprise  # noqa: F401
     except ImportError:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but apprise is not installed")
-        pytest.skip("apprise not installed: pip install apprise==2.2.0")
+        missing("apprise", "pip install apprise==2.2.0")
     receiver.statuses.clear()
     apprise_url = receiver.url.replace("http://", "json://")
     service = make_service(database_url, tmp_path / "gone.yaml",

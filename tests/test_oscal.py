@@ -12,7 +12,6 @@ accepted deviations, the verdict the decision's, and the same bytes for the same
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import yaml
 
 from checker.formats.oscal import NS, control_token
 from conftest import SAMPLES, run_cli
+from tool_support import missing
 
 MESSY = SAMPLES / "messy.yaml"
 COMPLIANT = SAMPLES / "compliant.yaml"
@@ -37,10 +37,7 @@ def trestle_model() -> Any:
     try:
         from trestle.oscal.assessment_results import AssessmentResults
     except ImportError:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but compliance-trestle is missing "
-                        "(pip install -e '.[dev]')")
-        pytest.skip("compliance-trestle not installed: pip install -e '.[dev]'")
+        missing("compliance-trestle", "pip install -e '.[dev]'")
     return AssessmentResults
 
 

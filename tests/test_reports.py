@@ -30,6 +30,7 @@ from conftest import SAMPLES, run_cli
 from reports.chart import category_chart
 from reports.context import (DIGEST_SCRIPT, FRAMEWORKS, RESULT_ATTACHMENT, CategoryRow,
                              weasyprint_version)
+from tool_support import missing
 
 # Where the HarfBuzz-Subset library is missing, WeasyPrint falls back to fontTools and
 # says so; the output is the same (and reproducible: see reports/pdf.py).
@@ -111,10 +112,7 @@ def snapshot_doc() -> dict:
 def pdftoppm() -> str:
     found = shutil.which("pdftoppm")
     if found is None:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but pdftoppm is missing (apt-get install "
-                        "poppler-utils)")
-        pytest.skip("pdftoppm not installed (poppler-utils): cannot rasterize the PDF")
+        missing("pdftoppm, to look at the PDF's pages", "apt-get install poppler-utils")
     return found
 
 
@@ -454,10 +452,7 @@ def test_controls_view_can_be_limited_to_chosen_frameworks(cli, tmp_path: Path):
 def pdftotext() -> str:
     found = shutil.which("pdftotext")
     if found is None:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail("ALMGUARD_REQUIRE_TOOLS=1 but pdftotext is missing (apt-get install "
-                        "poppler-utils)")
-        pytest.skip("pdftotext not installed (poppler-utils): cannot read the PDF's lines")
+        missing("pdftotext, to read the PDF's lines", "apt-get install poppler-utils")
     return found
 
 

@@ -38,6 +38,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from checker.cli import main
 from conftest import SAMPLES
+from tool_support import missing
 
 pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
 
@@ -158,11 +159,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        if os.environ.get("ALMGUARD_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"ALMGUARD_REQUIRE_TOOLS=1 but {name} is missing (apt-get install "
-                        "poppler-utils libnss3-tools)")
-        pytest.skip(f"{name} not installed (poppler-utils / libnss3-tools): no "
-                    "cross-check")
+        missing(f"{name}, for the cross-check", "apt-get install poppler-utils libnss3-tools")
     return found
 
 
