@@ -153,11 +153,8 @@ class EmbeddedEngine(Engine):
             return [evaluate_one(self._engine, text, query) for text in chain(head, stream)]
         pool = self._worker_pool()
         try:
-            following = next(stream, None) if len(head) == 1 else None
-            if len(head) == 1 and following is None:   # one input: no thread hop
+            if len(head) == 1:   # the only input: no thread hop
                 return [answer_of(pool.call(query, head[0]), query)]
-            if following is not None:
-                head.append(following)
             return [answer_of(raw, query) for raw in pool.map(query, chain(head, stream))]
         except (PolicyError, EngineError) as exc:
             if isinstance(exc, EngineError) and pool.broken:   # a worker died: fail
@@ -169,16 +166,17 @@ class EmbeddedEngine(Engine):
                               ) from None
 
     def _head(self, stream: Iterator[str]) -> list[str]:
-        """The first inputs: up to the threshold's count, or fewer (two at least) once they
-        are large enough to be worth the workers, which then start while the rest is
-        produced. One input alone gains nothing from a worker: it is evaluated here."""
+        """The first inputs: up to the threshold's count, or fewer once they are large
+        enough to be worth the workers, which then start while the rest is produced. Two
+        at least, so that one input means the only one (it gains nothing from a worker,
+        and is evaluated here unless pooled)."""
         head: list[str] = []
         size = 0
         for text in stream:
             head.append(text)
             size += len(text)
-            if len(head) >= self._threshold or (self._workers >= 2 and len(head) >= 2
-                                                 and size >= PARALLEL_CHARS):
+            if len(head) >= 2 and (len(head) >= self._threshold
+                                   or self._workers >= 2 and size >= PARALLEL_CHARS):
                 break
         return head
 
