@@ -8,13 +8,13 @@ REGAL_VERSION="${REGAL_VERSION:-0.29.2}"
 module="github.com/styrainc/regal"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.bin"
-# (a go build stamps the binary with its module version; read it back with `go version -m`)
-if [ -x "$bin/regal" ] && go version -m "$bin/regal" 2>/dev/null \
-        | grep -Eq "^\s+mod\s+$module\s+v$REGAL_VERSION\b"; then
+# shellcheck source=lib/go-tool.sh
+. "$root/scripts/lib/go-tool.sh"
+go_tool_require regal
+if go_tool_built "$bin/regal" "$module" "$REGAL_VERSION"; then
     echo "regal $REGAL_VERSION already in $bin"
     exit 0
 fi
-command -v go >/dev/null || { echo "install-regal: Go is required to build Regal" >&2; exit 1; }
 mkdir -p "$bin"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -23,4 +23,4 @@ cd "$work"
 go mod init almguard.invalid/regal-build >/dev/null 2>&1
 GOFLAGS=-mod=mod go get "$module@v$REGAL_VERSION"
 GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "$bin/regal" "$module"
-go version -m "$bin/regal" | grep -E "^\s+mod"
+go_tool_show "$bin/regal"
