@@ -10,7 +10,9 @@ go_tool_built() {
     local info
     [ -x "$1" ] || return 1
     info="$(go version -m "$1" 2>/dev/null)" || return 1
-    grep -Eq "^\s+mod\s+$2\s+v$3\b" <<<"$info"
+    # fields compared as strings: "mod", the module path, "v" and the version, exactly
+    awk -v module="$2" -v version="v$3" \
+        '$1 == "mod" && $2 == module && $3 == version { found = 1 } END { exit !found }' <<<"$info"
 }
 
 # go_tool_require NAME: refuse, with a message, when Go is not installed.
