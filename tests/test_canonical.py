@@ -4,9 +4,11 @@ rounded document's canonical JSON for every document, whatever its numbers and s
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
-from checker.canonical import canonical_json, engine_form, engine_json
+from checker.canonical import (_LONG_NUMBER, _needs_rounding, canonical_json, engine_form,
+                               engine_json)
 
 _scalars = (st.floats(allow_nan=False, allow_infinity=False)
             | st.integers(min_value=-(2**53), max_value=2**53)
@@ -27,3 +29,25 @@ def test_a_float_beyond_fifteen_digits_is_rounded_and_others_are_kept() -> None:
     assert engine_json({"v": 12345678.12345678}) == b'{"v":12345678.1234568}'
     assert engine_json({"v": 0.1, "s": "1234567890123456789"}) == \
         b'{"s":"1234567890123456789","v":0.1}'
+
+
+# texts of JSON-ish pieces, with digit runs near, at and beyond the length that counts
+_texts = st.lists(st.sampled_from([b":", b",", b"[", b"]", b"{", b"}", b"-", b"e", b'"', b"a",
+                                   b".", b"7", b"0123456789", b"12345", b"9.87654"]),
+                  max_size=40).map(b"".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_texts, _documents.map(canonical_json)))
+def test_the_masked_scan_finds_what_the_pattern_finds(text: bytes) -> None:
+    assert _needs_rounding(text) == (_LONG_NUMBER.search(text) is not None)
+
+
+@pytest.mark.parametrize("text", [
+    b"3.9999999999999996", b"[1,3.9999999999999996]", b'{"v":-3.9999999999999996}',
+    b'{"v":1.2345678901234567e-05}', b'{"a":"x","v":12345678.12345678}',
+    b'{"v":"1234567890123456789","w":0.1}', b"1234567890123456.", b'{"v":0.5,"w":1e16}',
+    b'"sha256:0123456789012345e"', b"0000000000000000" * 3 + b"x" + b"1" * 20 + b"]",
+])
+def test_the_masked_scan_at_the_edges(text: bytes) -> None:
+    assert _needs_rounding(text) == (_LONG_NUMBER.search(text) is not None)
