@@ -238,7 +238,7 @@ _describe(kind) := concat(" ", ["one of", concat(", ", sort(_enums[kind]))]) if 
 # still refused (fail closed) with a general error.
 errors := set() if {
 	_matches_schema
-	count(data.almguard.lib.duplicates.errors) == 0
+	data.almguard.lib.duplicates.none
 } else := _found
 
 _found := _detailed | data.almguard.lib.duplicates.errors if {
