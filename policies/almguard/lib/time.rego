@@ -34,10 +34,13 @@ valid(t) if {
 
 # Nanoseconds since 1970-01-01T00:00:00Z of a valid time (may be negative, or beyond int64
 # for far-future dates: both engines compare such integers exactly).
+# Years 1678 to 2261 are inside the builtin's range. The whole string is compared: a string
+# orders against a four-character one as its first four characters do, and "less than
+# 2262" is "at most 2261" for them, so no substring is taken (ns is called once per dated
+# record of a snapshot).
 ns(t) := time.parse_rfc3339_ns(t) if {
-	year := substring(t, 0, 4)
-	year >= "1678"
-	year <= "2261"
+	t >= "1678"
+	t < "2262"
 } else := _civil_ns(t)
 
 # Whole days as nanoseconds, for durations configured in days or hours.

@@ -30,6 +30,13 @@ test_civil_calendar_matches_the_builtin_at_the_range_edges if {
 	}
 }
 
+test_the_years_next_to_the_builtin_range_take_the_civil_path if {
+	# 1677 and 2262 are partly inside the builtin's range: where it reads them, both agree
+	every t in ["1677-12-31T23:59:59Z", "2262-01-01T00:00:00Z", "2262-04-11T00:00:00.5Z"] {
+		data.almguard.lib.time.ns(t) == time.parse_rfc3339_ns(t)
+	}
+}
+
 test_ancient_dates_come_before_the_epoch if {
 	data.almguard.lib.time.ns("0001-01-01T00:00:00Z") == -62135596800000000000
 	data.almguard.lib.time.ns("1600-03-01T00:00:00Z") < data.almguard.lib.time.ns("1677-09-21T00:00:00Z")
