@@ -37,19 +37,20 @@ MESSY = Path(__file__).resolve().parent.parent / "samples" / "messy.yaml"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants."""
-    total, stack = 0, [pid]
+def tree_rss(pid: int) -> dict[int, int]:
+    """Resident bytes of a process and each of its descendants, by pid."""
+    sizes: dict[int, int] = {}
+    stack = [pid]
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE
+                sizes[current] = int(handle.read().split()[1]) * PAGE
             with open(f"/proc/{current}/task/{current}/children") as handle:
                 stack.extend(int(c) for c in handle.read().split())
         except (FileNotFoundError, ProcessLookupError, ValueError):
             continue
-    return total
+    return sizes
 
 
 def snapshot(size: int) -> Path:
@@ -60,17 +61,25 @@ def snapshot(size: int) -> Path:
     return path
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, str, int]:
-    """Wall seconds, peak RSS of the process tree, stderr and exit code of one command."""
+def run_measured(cmd: list[str]) -> tuple[float, int, str, int, list[int]]:
+    """Wall seconds, peak RSS of the process tree, stderr and exit code of one command, and
+    the peak of each process (MiB, the command's own first): which one a missed memory
+    target is due to."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     peak = 0
+    peaks: dict[int, int] = {}
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        sizes = tree_rss(proc.pid)
+        peak = max(peak, sum(sizes.values()))
+        for pid, size in sizes.items():
+            peaks[pid] = max(peaks.get(pid, 0), size)
         time.sleep(0.02)
     wall = time.perf_counter() - start
     stderr = proc.stderr.read() if proc.stderr else ""
-    return wall, peak, stderr, proc.returncode
+    own = peaks.pop(proc.pid, 0) // 2**20
+    others = sorted((size // 2**20 for size in peaks.values()), reverse=True)
+    return wall, peak, stderr, proc.returncode, [own, *others]
 
 
 REPORT_TARGET = (1000, 30.0)   # issue #15 target 4: the 1,000-version PDF in <= 30 s
@@ -82,7 +91,7 @@ def measure_report(path: Path, extra: list[str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.pdf"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall, peak, stderr, code = run_measured(
+        wall, peak, stderr, code, _ = run_measured(
             [sys.executable, "-m", "checker", "report", str(path), "-o", str(out),
              "--generated-at", "2026-11-21T00:00:00Z", "--timings", *extra])
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -117,12 +126,13 @@ def report_bench(sizes: list[int], extra: list[str]) -> None:
 def measure(path: Path, extra: list[str]) -> dict[str, float]:
     cmd = [sys.executable, "-m", "checker", "scan", str(path), "--format", "json",
            "--output", os.devnull, "--timings", *extra]
-    wall, peak, stderr, code = run_measured(cmd)
+    wall, peak, stderr, code, processes = run_measured(cmd)
     if code not in (0, 1):
         raise SystemExit(f"scan failed ({code}): {stderr}")
     phases = {m.group(1): float(m.group(2))
               for m in re.finditer(r"timing (\w+): ([\d.]+)s", stderr)}
-    return {"wall": wall, "peak_mib": peak / 2**20, **phases}
+    return {"wall": wall, "peak_mib": peak / 2**20, **phases,
+            **{f"peak_mib_{i}": float(mib) for i, mib in enumerate(processes)}}
 
 
 def main() -> int:
@@ -182,7 +192,16 @@ def main() -> int:
               f"{m['peak_mib']:>9.0f}  {_met(m['wall'] / reference <= 2.0)} / "
               f"{_met(rescan / reference <= 1.3)} / "
               f"{_met(m['peak_mib'] <= 1536) if size == 100_000 else '-'}", flush=True)
+        if size == 100_000 and m["peak_mib"] > 1536:
+            print(f"{'':>9} peak by process (MiB): {_process_peaks(m)}", flush=True)
     return 0
+
+
+def _process_peaks(m: dict[str, float]) -> str:
+    """The scan's own peak, then its children's (engine workers, resource tracker)."""
+    mibs = [int(m[key]) for key in sorted((k for k in m if k.startswith("peak_mib_")),
+                                          key=lambda k: int(k.rsplit("_", 1)[1]))]
+    return f"scan {mibs[0]}, children {', '.join(map(str, mibs[1:])) or 'none'}"
 
 
 def _met(ok: bool) -> str:
