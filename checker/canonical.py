@@ -102,8 +102,10 @@ def _needs_rounding(text: bytes) -> bool:
         end = start + len(_RUN)
         while end < size and mask[end] == 48:   # to the end of this run
             end += 1
-        # the run with what may surround a number: '-' and the byte before, the byte after
-        if _LONG_NUMBER.search(text, max(start - 2, 0), end + 1) is not None:
+        # the run with what may surround a number: '-' and the byte before, the byte after,
+        # and one more, so that `$` (which also matches before a final newline) matches
+        # only where it does in the whole text
+        if _LONG_NUMBER.search(text, max(start - 2, 0), end + 2) is not None:
             return True
         start = mask.find(_RUN, end)
     return False

@@ -9,11 +9,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.bin"
 # shellcheck source=lib/go-tool.sh
 . "$root/scripts/lib/go-tool.sh"
-go_tool_require conftest
 if go_tool_built "$bin/conftest" "$module" "$CONFTEST_VERSION"; then
     echo "conftest $CONFTEST_VERSION already in $bin"
     exit 0
 fi
+go_tool_require conftest
 mkdir -p "$bin"
 echo "building conftest $CONFTEST_VERSION with $(go version) (takes a few minutes)..."
 GOBIN="$bin" GOFLAGS=-mod=mod CGO_ENABLED=0 go install "$module@v$CONFTEST_VERSION"

@@ -8,11 +8,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.bin"
 # shellcheck source=lib/go-tool.sh
 . "$root/scripts/lib/go-tool.sh"
-go_tool_require opa
 if go_tool_built "$bin/opa" "$module" "$OPA_VERSION"; then
     echo "opa $OPA_VERSION already in $bin"
     exit 0
 fi
+go_tool_require opa
 mkdir -p "$bin"
 echo "building opa $OPA_VERSION with $(go version) (takes a few minutes)..."
 GOBIN="$bin" GOFLAGS=-mod=mod CGO_ENABLED=0 go install "$module@v$OPA_VERSION"

@@ -10,11 +10,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.bin"
 # shellcheck source=lib/go-tool.sh
 . "$root/scripts/lib/go-tool.sh"
-go_tool_require regal
 if go_tool_built "$bin/regal" "$module" "$REGAL_VERSION"; then
     echo "regal $REGAL_VERSION already in $bin"
     exit 0
 fi
+go_tool_require regal
 mkdir -p "$bin"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -33,7 +33,7 @@ def test_a_float_beyond_fifteen_digits_is_rounded_and_others_are_kept() -> None:
 
 # texts of JSON-ish pieces, with digit runs near, at and beyond the length that counts
 _texts = st.lists(st.sampled_from([b":", b",", b"[", b"]", b"{", b"}", b"-", b"e", b'"', b"a",
-                                   b".", b"7", b"0123456789", b"12345", b"9.87654"]),
+                                   b"\n", b".", b"7", b"0123456789", b"12345", b"9.87654"]),
                   max_size=40).map(b"".join)
 
 
@@ -48,6 +48,8 @@ def test_the_masked_scan_finds_what_the_pattern_finds(text: bytes) -> None:
     b'{"v":1.2345678901234567e-05}', b'{"a":"x","v":12345678.12345678}',
     b'{"v":"1234567890123456789","w":0.1}', b"1234567890123456.", b'{"v":0.5,"w":1e16}',
     b'"sha256:0123456789012345e"', b"0000000000000000" * 3 + b"x" + b"1" * 20 + b"]",
+    b":1234567890123456\nx", b"1234567890123456\n\n", b"[1234567890123456\n]",
+    b"[1234567890123456\n",
 ])
 def test_the_masked_scan_at_the_edges(text: bytes) -> None:
     assert _needs_rounding(text) == (_LONG_NUMBER.search(text) is not None)

@@ -26,8 +26,6 @@ def _built(binary: Path, module: str, version: str) -> bool:
 
 @pytest.fixture(scope="module")
 def built_opa() -> Path:
-    if shutil.which("go") is None:
-        missing("Go", "install Go to build the pinned tools")
     opa = ROOT / ".bin" / "opa"
     if not opa.is_file():
         missing(".bin/opa", "run scripts/install-opa.sh")
@@ -55,3 +53,29 @@ def test_another_module_or_no_binary_is_rebuilt(built_opa: Path, tmp_path: Path)
     not_go.write_text("#!/bin/sh\necho 1.22.3\n")
     not_go.chmod(0o755)
     assert not _built(not_go, OPA_MODULE, _pinned_opa())
+
+
+NO_GO_PATH = "/usr/bin:/bin"
+
+
+def _install_opa(root: Path) -> subprocess.CompletedProcess[str]:
+    """scripts/install-opa.sh of `root`, on a PATH without Go."""
+    if shutil.which("go", path=NO_GO_PATH) is not None:
+        pytest.skip(f"Go is installed in {NO_GO_PATH}: no PATH without it to try")
+    return subprocess.run(["bash", str(root / "scripts" / "install-opa.sh")],
+                          env={"PATH": NO_GO_PATH, "HOME": str(root)},
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_built_tool_is_reused_without_go(built_opa: Path) -> None:
+    done = _install_opa(ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"opa {_pinned_opa()} already in {ROOT / '.bin'}\n"
+
+
+def test_a_missing_tool_without_go_is_a_clear_error(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "scripts", tmp_path / "scripts")
+    done = _install_opa(tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == "install-opa: Go is required to build opa\n"
+    assert not (tmp_path / ".bin").exists()

@@ -9,23 +9,6 @@ package almguard.lib.duplicates
 
 import rego.v1
 
-# No id repeats, in a document that matches the snapshot schema (every name, version and
-# endpoint is then a string): the check of a valid snapshot, one pass per kind of entry and
-# no function call per entry. A document that fails it, or the schema, gets `errors`.
-none if {
-	_distinct([concat("@", [d.name, d.version]) | some d in object.get(input, "datasets", [])])
-	_distinct([m.name | some m in object.get(input, "models", [])])
-	_distinct([concat("@", [m.name, v.version]) |
-		some m in object.get(input, "models", [])
-		some v in object.get(m, "versions", [])
-	])
-	_distinct([concat("", [d.endpoint, "/", d.model, "@", d.version]) |
-		some d in object.get(input, "deployments", [])
-	])
-}
-
-_distinct(ids) if count(ids) == count({id | some id in ids})
-
 # The second entry of the first id that repeats, for each kind of entry that repeats one.
 errors contains error if {
 	some kind, ids in _ids

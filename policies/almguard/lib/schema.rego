@@ -238,8 +238,28 @@ _describe(kind) := concat(" ", ["one of", concat(", ", sort(_enums[kind]))]) if 
 # still refused (fail closed) with a general error.
 errors := set() if {
 	_matches_schema
-	data.almguard.lib.duplicates.none
+	_ids_distinct
 } else := _found
+
+# No id repeats, in a document that matches the schema: each kind's ids (built as
+# data.almguard.lib.duplicates builds them) counted against their distinct set, one pass per
+# kind and no function call per entry. Only once the schema matched (every name, version and
+# endpoint is then a string, which concat needs); a document with a repeat, or that does not
+# match, gets the full check's errors.
+_ids_distinct if {
+	_matches_schema
+	_distinct([concat("@", [d.name, d.version]) | some d in object.get(input, "datasets", [])])
+	_distinct([m.name | some m in object.get(input, "models", [])])
+	_distinct([concat("@", [m.name, v.version]) |
+		some m in object.get(input, "models", [])
+		some v in object.get(m, "versions", [])
+	])
+	_distinct([concat("", [d.endpoint, "/", d.model, "@", d.version]) |
+		some d in object.get(input, "deployments", [])
+	])
+}
+
+_distinct(ids) if count(ids) == count({id | some id in ids})
 
 _found := _detailed | data.almguard.lib.duplicates.errors if {
 	count(_detailed | data.almguard.lib.duplicates.errors) > 0
