@@ -82,6 +82,22 @@ def test_duplicate_model_version_is_refused(minimal_text):
     assert "duplicate model 'credit-risk-scorer'" in error_of(text)
 
 
+def test_version_ids_that_collide_only_when_joined_are_refused():
+    # "a@b" version "c" and "a" version "b@c" are both a@b@c: refused at load, whatever
+    # partitions the models would be evaluated in (many models apart, as in a large registry)
+    models = [{"name": "a@b", "versions": [{"version": "c"}]}]
+    models += [{"name": f"m{i}", "versions": [{"version": "1"}]} for i in range(300)]
+    models += [{"name": "a", "versions": [{"version": "b@c"}]}]
+    document = {"schema_version": 1,
+                "registry": {"name": "r", "captured_at": "2026-11-20T08:00:00Z"},
+                "models": models}
+    text = json.dumps(document, indent=1)
+    message = error_of(text, ".json")
+    line = text.splitlines().index('   "name": "a",') + 1
+    assert message == (f"snap.json:{line + 2}: models[301].versions[0]: duplicate model "
+                       "version 'a@b@c': each must appear once")
+
+
 def test_duplicate_yaml_key_is_refused(minimal_text):
     text = minimal_text.replace("owner: risk-ml", "owner: risk-ml\n    owner: other")
     assert "duplicate key 'owner'" in error_of(text)

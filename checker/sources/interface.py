@@ -106,16 +106,19 @@ def _check_unique(document: dict[str, Any], origin: str, line_of: Any) -> None:
             fail("dataset version", ident, ("datasets", i))
         seen.add(ident)
     seen.clear()
+    # version ids across every model: "a@b" version "c" and "a" version "b@c" are both
+    # a@b@c (the policies index versions by that id, and the two models may be evaluated
+    # in different partitions, where the policies' own check could not see both)
+    version_ids: set[str] = set()
     for i, model in enumerate(document.get("models") or ()):
         if model["name"] in seen:
             fail("model", model["name"], ("models", i))
         seen.add(model["name"])
-        versions: set[str] = set()
         for j, version in enumerate(model.get("versions") or ()):
-            if version["version"] in versions:
-                fail("model version", model_version_id(model["name"], version["version"]),
-                     ("models", i, "versions", j))
-            versions.add(version["version"])
+            ident = model_version_id(model["name"], version["version"])
+            if ident in version_ids:
+                fail("model version", ident, ("models", i, "versions", j))
+            version_ids.add(ident)
     seen.clear()
     for i, deployment in enumerate(document.get("deployments") or ()):
         ident = deployment_of(deployment)
