@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import re
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -66,13 +67,31 @@ def gc_paused() -> Iterator[None]:
 ENGINE_DIGITS = 15
 
 
+# Integral doubles up to 2^53 are read exactly by both engines, and equal the integers the
+# snapshot may write instead (1234567890123456.0 is 1234567890123456): they are not rounded.
+_EXACT_INTEGRAL = 2.0**53
+
+
+def engine_float(value: float) -> float:
+    """A float as the engines are given it: integral values up to 2^53 as they are, others
+    rounded to ENGINE_DIGITS significant digits. Rounding never leaves the finite doubles:
+    where it would round past the largest one (1.7976931348623157e308), the digits are
+    cut instead."""
+    if value.is_integer() and abs(value) <= _EXACT_INTEGRAL:
+        return value
+    rounded = float(f"{value:.{ENGINE_DIGITS}g}")
+    if math.isinf(rounded) and not math.isinf(value):
+        mantissa, exponent = f"{value:.{ENGINE_DIGITS + 2}e}".split("e")
+        rounded = float(f"{mantissa[:ENGINE_DIGITS + 1 + (value < 0)]}e{exponent}")
+    return rounded if rounded != value else value
+
+
 def engine_form(value: Any) -> Any:
-    """The value as the engines are given it: floats rounded to ENGINE_DIGITS significant
-    digits (a copy where anything changes), so that both engines judge the same numbers.
-    The snapshot's digest is of the document as written."""
+    """The value as the engines are given it: floats as engine_float gives them (a copy
+    where anything changes), so that both engines judge the same numbers. The snapshot's
+    digest is of the document as written."""
     if isinstance(value, float):
-        rounded = float(f"{value:.{ENGINE_DIGITS}g}")
-        return rounded if rounded != value else value
+        return engine_float(value)
     if isinstance(value, dict):
         return {k: engine_form(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -4,11 +4,13 @@ rounded document's canonical JSON for every document, whatever its numbers and s
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from checker.canonical import (_LONG_NUMBER, _needs_rounding, canonical_json, engine_form,
-                               engine_json)
+from checker.canonical import (_LONG_NUMBER, _needs_rounding, canonical_json, engine_float,
+                               engine_form, engine_json)
 
 _scalars = (st.floats(allow_nan=False, allow_infinity=False)
             | st.integers(min_value=-(2**53), max_value=2**53)
@@ -53,3 +55,28 @@ def test_the_masked_scan_finds_what_the_pattern_finds(text: bytes) -> None:
 ])
 def test_the_masked_scan_at_the_edges(text: bytes) -> None:
     assert _needs_rounding(text) == (_LONG_NUMBER.search(text) is not None)
+
+
+@pytest.mark.parametrize("value", [1234567890123456.0, 9007199254740992.0, -9007199254740992.0,
+                                   1e15, 5.0, -0.0])
+def test_an_integral_float_within_two_to_the_53_is_not_rounded(value: float) -> None:
+    # both engines read it exactly, and it then equals the integer a snapshot may write
+    assert engine_float(value) == value and engine_float(value) == int(value)
+
+
+@pytest.mark.parametrize("value", [1.7976931348623157e308, -1.7976931348623157e308,
+                                   1.7976931348623155e308, 1.79769313486231e308])
+def test_the_largest_doubles_stay_finite(value: float) -> None:
+    judged = engine_float(value)
+    assert math.isfinite(judged) and abs(judged) <= abs(value)
+    assert len(repr(abs(judged)).split("e")[0].replace(".", "")) <= 15
+    assert b"null" not in engine_json({"v": value})
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_finite_float_stays_finite_within_fifteen_digits(value: float) -> None:
+    judged = engine_float(value)
+    assert math.isfinite(judged)
+    exact = judged.is_integer() and abs(judged) <= 2**53   # read exactly by both engines
+    assert exact or float(f"{judged:.15g}") == judged      # else at most 15 digits

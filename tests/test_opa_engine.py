@@ -88,6 +88,24 @@ def test_engines_agree_on_generated_faults(fault, policies, engines, bundle_serv
     assert_same(snap, policies, engines, bundle_server, f"fault {fault}")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("value", "threshold"), [
+    (1234567890123456, 1234567890123456.0), (1234567890123456.0, 1234567890123456),
+    (1234567890123455, 1234567890123456.0), (1.7976931348623157e308, 1.7976931348623157e308),
+    (0.30000000000000004, 0.3),
+], ids=str)
+def test_engines_agree_on_numbers_at_the_edges(value, threshold, policies, engines,
+                                               bundle_server):
+    # (a bare OPA given 3.9999999999999996 against 4 judges the raw digits: docs/decision.md)
+    document = generate(10, violations=0.0, seed=1)
+    for model in document["models"]:
+        for version in model["versions"]:
+            for evaluation in version.get("evaluations") or ():
+                evaluation["value"], evaluation["threshold"] = value, threshold
+    snap = load_snapshot_text(json.dumps(document), origin="numbers", suffix=".json")
+    assert_same(snap, policies, engines, bundle_server, f"value {value}, threshold {threshold}")
+
+
 EXAMPLES = int(os.environ.get("ALMGUARD_DIFF_EXAMPLES", "200"))
 
 

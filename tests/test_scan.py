@@ -43,6 +43,29 @@ def test_generated_compliant_registry_has_no_findings(policies, engine):
     assert result.summary.verdict == "pass" and result.exit_code == 0
 
 
+def _with_evaluation(value: float | int, threshold: float | int) -> dict:
+    document = generate(20, violations=0.0, seed=3)
+    for model in document["models"]:
+        for version in model["versions"]:
+            for evaluation in version.get("evaluations") or ():
+                evaluation["value"], evaluation["threshold"] = value, threshold
+    return document
+
+
+@pytest.mark.parametrize(("value", "threshold", "findings"), [
+    (1234567890123456, 1234567890123456.0, False),   # the same double, written two ways
+    (1234567890123456.0, 1234567890123456, False),
+    (9007199254740992, 9007199254740993.0, False),   # 2^53 + 1 is the double 2^53
+    (1234567890123455, 1234567890123456.0, True),
+    (1.7976931348623157e308, 1.7976931348623157e308, False),   # the largest double
+])
+def test_equal_numbers_are_judged_equal_however_written(policies, engine, value, threshold,
+                                                        findings):
+    result = scan_document(_with_evaluation(value, threshold), policies, engine)
+    below = [f for f in result.findings if f.rule_id == "ALM-EVAL-001"]
+    assert bool(below) == findings, [f.message for f in result.findings[:3]]
+
+
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_each_generated_fault_is_found_in_its_category(fault, policies, engine):
     document = generate(5, violations=0.0)
