@@ -27,7 +27,7 @@ from .gate import load_settings, make_proposal
 from .generate import generate
 from .lineage import endpoint_lineage
 from .metadata import SEVERITIES
-from .cache import PartCache
+from .cache import SECRET_VARIABLE, PartCache, cache_secret
 from .compose import Provenance
 from .pipeline import Pipeline, Request
 from .policyset import PolicySet, load_policies
@@ -41,17 +41,25 @@ from .views import lineage_json, lineage_table, rules_json, rules_markdown, rule
 
 
 def _policy_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policies", action="append", type=Path, default=[], metavar="DIR",
+    parser.add_argument("--policies", action="append", type=_path, default=[], metavar="DIR",
                         help="extra policy directory (repeatable); adds to the bundled rules")
-    parser.add_argument("--data", action="append", type=Path, default=[], metavar="FILE",
+    parser.add_argument("--data", action="append", type=_path, default=[], metavar="FILE",
                         help="policy data (YAML/JSON) merged over the defaults (repeatable)")
 
 
 def _result_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(FORMATS), default="table")
-    parser.add_argument("--output", "-o", type=Path, metavar="FILE",
+    parser.add_argument("--output", "-o", type=_path, metavar="FILE",
                         help="write the result here instead of standard output")
     _evaluation_args(parser)
+
+
+def _path(text: str) -> Path:
+    """A file or directory argument: an empty one is refused (Path("") would be the working
+    directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a path, not an empty string")
+    return Path(text)
 
 
 def _evaluation_args(parser: argparse.ArgumentParser) -> None:
@@ -59,13 +67,14 @@ def _evaluation_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=SEVERITIES, default="low", metavar="SEVERITY",
                         help="lowest severity that fails: critical, high, medium, low "
                         "(default: low)")
-    parser.add_argument("--waivers", type=Path, metavar="FILE",
+    parser.add_argument("--waivers", type=_path, metavar="FILE",
                         help="waiver file (YAML/JSON): accepted findings with expiry")
     parser.add_argument("--timings", action="store_true",
                         help="print how long each phase took to stderr")
-    parser.add_argument("--cache", type=Path, metavar="DIR",
+    parser.add_argument("--cache", type=_path, metavar="DIR",
                         help="keep evaluated partitions in DIR: a rescan evaluates only "
-                        "what changed (entries are checked, never trusted)")
+                        "what changed (a damaged entry is recomputed; set "
+                        f"${SECRET_VARIABLE} to seal entries against forgery)")
 
 
 def _engine_args(parser: argparse.ArgumentParser) -> None:
@@ -91,14 +100,14 @@ def _report_args(parser: argparse.ArgumentParser) -> None:
 
 def _sign_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("signing the PDF (PAdES; needs almguard[evidence])")
-    group.add_argument("--sign-key", type=Path, metavar="KEY",
+    group.add_argument("--sign-key", type=_path, metavar="KEY",
                        help="private key (PEM or DER) that signs the PDF, with --sign-cert")
-    group.add_argument("--sign-cert", type=Path, metavar="CERT",
+    group.add_argument("--sign-cert", type=_path, metavar="CERT",
                        help="the signing certificate (PEM or DER; intermediates may follow "
                        "it in the file)")
-    group.add_argument("--sign-chain", type=Path, metavar="FILE",
+    group.add_argument("--sign-chain", type=_path, metavar="FILE",
                        help="intermediate CA certificates to embed (PEM)")
-    group.add_argument("--sign-p12", type=Path, metavar="FILE",
+    group.add_argument("--sign-p12", type=_path, metavar="FILE",
                        help="key, certificate and chain in one PKCS #12 file instead of "
                        "--sign-key/--sign-cert")
     group.add_argument("--tsa-url", metavar="URL",
@@ -132,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "evaluated (bad input, bad policy, engine failure).")
     _snapshot_arg(scan)
     _result_args(scan)
-    scan.add_argument("--report", type=Path, metavar="FILE",
+    scan.add_argument("--report", type=_path, metavar="FILE",
                       help="also write the compliance report: FILE.pdf (PDF/A-3b) or "
                       "FILE.html")
     _report_args(scan)
@@ -156,14 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--at", metavar="TIME",
                       help="when the deployment happens, RFC 3339 (default: the snapshot's "
                       "captured_at)")
-    gate.add_argument("--deployment", type=Path, metavar="FILE",
+    gate.add_argument("--deployment", type=_path, metavar="FILE",
                       help="YAML/JSON with content_safety, monitoring, deployed_by, tags for "
                       "the new deployment (default: inherited from the endpoint)")
-    gate.add_argument("--attest", type=Path, metavar="FILE",
+    gate.add_argument("--attest", type=_path, metavar="FILE",
                       help="also write the decision as an in-toto attestation (DSSE "
                       "envelope) of the version's artifact digest, signed with --sign-key "
                       "(needs almguard[evidence]; docs/attestation.md)")
-    gate.add_argument("--sign-key", type=Path, metavar="KEY",
+    gate.add_argument("--sign-key", type=_path, metavar="KEY",
                       help="PEM private key that signs --attest: Ed25519, ECDSA or RSA "
                       "(encrypted: password in $ALMGUARD_SIGN_PASSWORD)")
     _result_args(gate)
@@ -191,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     _snapshot_arg(bom)
     bom.add_argument("--endpoint", help="only the versions serving this endpoint "
                      "(default: every endpoint)")
-    bom.add_argument("--output", "-o", type=Path, metavar="FILE",
+    bom.add_argument("--output", "-o", type=_path, metavar="FILE",
                      help="write the BOM here instead of standard output")
 
     report = sub.add_parser("report", help="compliance report for people: PDF/A and HTML",
@@ -202,9 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "JSON result attached. Exit codes as for scan.")
     _snapshot_arg(report)
     _provenance_arg(report)
-    report.add_argument("--output", "-o", type=Path, metavar="FILE",
+    report.add_argument("--output", "-o", type=_path, metavar="FILE",
                         help="write the PDF report here")
-    report.add_argument("--html", type=Path, metavar="FILE",
+    report.add_argument("--html", type=_path, metavar="FILE",
                         help="write the HTML form of the report here")
     report.add_argument("--frameworks", metavar="NAME[,NAME...]",
                         help="limit the controls view to these frameworks: eu-ai-act, "
@@ -222,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--violations", type=float, default=0.1,
                      help="share of models that receive one fault, 0..1 (default 0.1)")
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--output", "-o", type=Path, metavar="FILE",
+    gen.add_argument("--output", "-o", type=_path, metavar="FILE",
                      help="JSON file (default: standard output)")
 
     bundle = sub.add_parser("bundle", help="OPA bundles of the policies")
@@ -230,13 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     build = bundle_sub.add_parser("build", help="write a standard OPA bundle (tar.gz)",
                                   description="Write the policies and policy data as an OPA "
                                   "bundle that `opa run --server --bundle FILE` serves as is.")
-    build.add_argument("--output", "-o", type=Path, default=Path("almguard-bundle.tar.gz"),
+    build.add_argument("--output", "-o", type=_path, default=Path("almguard-bundle.tar.gz"),
                        metavar="FILE", help="default: almguard-bundle.tar.gz")
-    build.add_argument("--waivers", type=Path, metavar="FILE",
+    build.add_argument("--waivers", type=_path, metavar="FILE",
                        help="waiver file to serve as data.almguard.waivers")
     build.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
                        help="the decision's default fail_on (default: low)")
-    build.add_argument("--conftest", type=Path, metavar="DIR",
+    build.add_argument("--conftest", type=_path, metavar="DIR",
                        help="instead of a bundle, write the policies, data and conftest's "
                        "entrypoint into DIR (new or empty) for `conftest test SNAPSHOT "
                        "--policy DIR --data DIR`")
@@ -252,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         "document. What Azure does not store (digests, approvals, rollout history) is left "
         "absent for the policies to report. Exit 2 on a malformed export; the output is "
         "then not written.")
-    azureml.add_argument("--from", dest="from_dir", required=True, type=Path, metavar="DIR",
+    azureml.add_argument("--from", dest="from_dir", required=True, type=_path, metavar="DIR",
                          help="directory of saved `az ml` output (and Foundry agents/, "
                          "evaluations/)")
     azureml.add_argument("--allow-unexported-models", action="store_true",
@@ -281,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the reporting service: scans over HTTP, "
                            "scheduled scans, stored evidence, diffs, gates, lineage at a "
                            "time, and a dashboard. Needs: pip install 'almguard[service]'.")
-    serve.add_argument("--config", type=Path, metavar="FILE",
+    serve.add_argument("--config", type=_path, metavar="FILE",
                        help="service config (YAML); default: SQLite almguard.db here, no "
                        "schedules, tokens from ALMGUARD_TOKEN_<NAME>=SCOPES:SECRET")
     serve.add_argument("--host", help="listen address (default: the config's, 127.0.0.1)")
@@ -309,11 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(and at least --traffic-percent, no older than --max-age). Exit 0 valid, 1 invalid "
         "(one line saying what failed), 2 cannot verify. Needs: pip install "
         "'almguard[evidence]'. See docs/attestation.md.")
-    verify.add_argument("file", type=Path, help="report.pdf or attestation.json")
-    verify.add_argument("--trust", action="append", type=Path, default=[], metavar="FILE",
+    verify.add_argument("file", type=_path, help="report.pdf or attestation.json")
+    verify.add_argument("--trust", action="append", type=_path, default=[], metavar="FILE",
                         help="report: the CA certificate(s) the signer must chain to (PEM "
                         "or DER, repeatable); attestation: the signer's public key (PEM)")
-    verify.add_argument("--tsa-trust", action="append", type=Path, default=[],
+    verify.add_argument("--tsa-trust", action="append", type=_path, default=[],
                         metavar="FILE", help="report: the CA certificate(s) a signature "
                         "time-stamp's authority must chain to (PEM or DER, repeatable; "
                         "separate from --trust)")
@@ -341,12 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
         "write it with its provenance (which source said each field). Conflicting values "
         "are an error unless a prefer: rule settles them. Exit 0 written, 2 bad input "
         "(nothing is then written).")
-    comp.add_argument("config", type=Path, help="compose config (YAML)")
-    comp.add_argument("--output", "-o", type=Path, metavar="FILE",
+    comp.add_argument("config", type=_path, help="compose config (YAML)")
+    comp.add_argument("--output", "-o", type=_path, metavar="FILE",
                       help="snapshot file: JSON if it ends in .json, else YAML (default: "
                       "YAML on standard output); the provenance goes beside it as "
                       "STEM.provenance.json")
-    comp.add_argument("--provenance", type=Path, metavar="FILE",
+    comp.add_argument("--provenance", type=_path, metavar="FILE",
                       help="write the provenance here (default: beside --output)")
 
     rules = sub.add_parser("rules", help="list the rule catalog")
@@ -358,13 +367,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _snapshot_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("snapshot", nargs="?",
                         help="snapshot file (YAML or JSON), or - for stdin")
-    parser.add_argument("--sources", type=Path, metavar="CONFIG",
+    parser.add_argument("--sources", type=_path, metavar="CONFIG",
                         help="instead of SNAPSHOT: a compose config whose sources are "
                         "merged into the snapshot (docs/compose.md)")
 
 
 def _provenance_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provenance", type=Path, metavar="FILE",
+    parser.add_argument("--provenance", type=_path, metavar="FILE",
                         help="with SNAPSHOT: the provenance `compose` wrote beside it, to "
                         "show which source said each fact (--sources shows it anyway)")
 
@@ -399,7 +408,7 @@ def _load_sourced(args: argparse.Namespace) -> tuple[LoadedSnapshot, Provenance 
 
 
 def _import_args(parser: argparse.ArgumentParser, default_name: str) -> None:
-    parser.add_argument("--output", "-o", type=Path, metavar="FILE",
+    parser.add_argument("--output", "-o", type=_path, metavar="FILE",
                         help="snapshot file: JSON if it ends in .json, else YAML "
                         "(default: YAML on standard output)")
     parser.add_argument("--registry-name", metavar="NAME",
@@ -512,7 +521,8 @@ def _evaluate(args: argparse.Namespace, gate: bool
     with _engine(args) as engine:
         with progress.step("Loading policies", "policies"):
             engine.load(policies)
-        pipeline = Pipeline(policies, engine, PartCache(args.cache) if args.cache else None)
+        cache = PartCache(args.cache, cache_secret(os.environ)) if args.cache else None
+        pipeline = Pipeline(policies, engine, cache)
         with progress.step("Evaluating policies", "evaluate"):
             result = (pipeline.gate(snapshot, proposal, settings, request) if gate
                       else pipeline.scan(snapshot, request))

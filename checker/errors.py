@@ -70,6 +70,11 @@ class ConfigError(AlmguardError):
     """The service configuration is invalid."""
 
 
+class CacheError(AlmguardError):
+    """The evaluation cache cannot be used: not a directory, not writable (a fault of where
+    almguard runs, not of its input)."""
+
+
 class StoreError(AlmguardError):
     """The database could not be reached, migrated or read."""
 

@@ -3,13 +3,15 @@ byte-identical to a cold one, and an entry that is corrupt or not its key's is r
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.cache import PartCache
+from checker.cache import PartCache, cache_secret
+from checker.canonical import canonical_json
 from checker.generate import generate
 from checker.pipeline import Pipeline, Request
 from checker.sources.file import load_snapshot_text
@@ -78,6 +80,46 @@ def test_corrupt_or_foreign_entries_are_recomputed(bundled_policies, embedded_en
     assert warm.scan(snapshot).to_json() == cold      # the checksum no longer matches
 
 
+def _forge(entry: Path) -> None:
+    """Empty an entry's findings and seal it again as a writer without the secret can."""
+    forged = json.loads(entry.read_text())
+    forged["part"]["findings"] = []
+    content = forged["key"].encode() + b"\n" + canonical_json(forged["part"])
+    forged["seal"] = {"sha256": hashlib.sha256(content).hexdigest()}
+    entry.write_text(json.dumps(forged))
+
+
+def test_a_sealed_cache_recomputes_forged_entries(bundled_policies, embedded_engine,
+                                                   tmp_path: Path):
+    snapshot = _snapshot(generate(600, violations=0.3, seed=4))
+    cold = Pipeline(bundled_policies, embedded_engine).scan(snapshot)
+    assert cold.findings
+    sealed = PartCache(tmp_path / "cache", secret=b"ci secret")
+    Pipeline(bundled_policies, embedded_engine, sealed).scan(snapshot)
+    entries = sorted((tmp_path / "cache").rglob("*.json"))
+    for entry in entries:
+        _forge(entry)
+    # without the secret the forgery is taken (a SHA-256 finds damage, not forgery) ...
+    plain = Pipeline(bundled_policies, embedded_engine, PartCache(tmp_path / "cache"))
+    assert plain.scan(snapshot).findings == []
+    # ... with it, every forged entry, and every entry under another secret, is recomputed
+    for entry in entries:
+        _forge(entry)
+    resealed = PartCache(tmp_path / "cache", secret=b"ci secret")
+    warm = Pipeline(bundled_policies, embedded_engine, resealed)
+    assert warm.scan(snapshot).to_json() == cold.to_json()
+    assert resealed.rejected == len(entries) and resealed.hits == 0
+    other = PartCache(tmp_path / "cache", secret=b"another secret")
+    assert Pipeline(bundled_policies, embedded_engine, other).scan(snapshot).to_json() == \
+        cold.to_json()
+    assert other.rejected == len(entries)
+
+
+def test_the_secret_comes_from_the_environment() -> None:
+    assert cache_secret({"ALMGUARD_CACHE_KEY": "s3cret"}) == b"s3cret"
+    assert cache_secret({"ALMGUARD_CACHE_KEY": ""}) is None and cache_secret({}) is None
+
+
 def test_scan_cache_option_through_the_cli(cli, tmp_path: Path):
     path = tmp_path / "g.json"
     path.write_text(json.dumps(generate(200, violations=0.2, seed=5)))
@@ -87,3 +129,30 @@ def test_scan_cache_option_through_the_cli(cli, tmp_path: Path):
     assert first.code == second.code == plain.code == 1
     assert first.stdout == second.stdout == plain.stdout
     assert any((tmp_path / "c").rglob("*.json"))
+
+
+def test_cli_refuses_a_cache_it_cannot_use(cli, tmp_path: Path):
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(generate(20, violations=0.2, seed=5)))
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    done = cli("scan", str(path), "--cache", str(afile))
+    assert done.code == 2
+    assert done.stderr == f"almguard: error: {afile}: cannot use the cache directory: it is " \
+        "not a directory\n"
+    assert afile.read_text() == "mine"
+    empty = cli("scan", str(path), "--cache", "")
+    assert empty.code == 2 and "--cache: needs a path, not an empty string" in empty.stderr
+
+
+def test_cli_seals_with_the_secret_from_the_environment(cli, tmp_path: Path, monkeypatch):
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(generate(200, violations=0.2, seed=5)))
+    monkeypatch.setenv("ALMGUARD_CACHE_KEY", "ci secret")
+    first = cli("scan", str(path), "--format", "json", "--cache", str(tmp_path / "c"))
+    entries = sorted((tmp_path / "c").rglob("*.json"))
+    assert entries and all("hmac-sha256" in json.loads(e.read_text())["seal"] for e in entries)
+    for entry in entries:
+        _forge(entry)
+    second = cli("scan", str(path), "--format", "json", "--cache", str(tmp_path / "c"))
+    assert second.code == first.code == 1 and second.stdout == first.stdout

@@ -482,6 +482,21 @@ def test_gate_fails_closed_when_the_engine_fails(api: Api):
     assert api.service.store.counts() == (1, 1)    # nothing stored for the failed scan
 
 
+def test_a_cache_the_service_cannot_write_is_a_503_and_stores_nothing(database_url: str,
+                                                                       tmp_path: Path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for shard in range(256):            # a file where every shard directory would go
+        (cache / f"{shard:02x}").write_text("not a shard")
+    config = service_config(database_url, scheduler=False, evaluation={"cache": str(cache)})
+    with serving(config) as api:
+        response = api.client.post("/v1/scans", content=MESSY.read_bytes(),
+                                   headers={**auth("scanner"), **YAML})
+        assert response.status_code == 503, response.text
+        assert "cannot write to the cache" in one_line(response)
+        assert api.service.store.counts() == (0, 0)
+
+
 def test_gate_fails_closed_when_the_evaluator_is_gone(database_url: str):
     config = service_config(database_url, scheduler=False)
     with serving(config, raise_server_exceptions=False) as api:

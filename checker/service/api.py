@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
 from ..documents import Limits
-from ..errors import AlmguardError, EngineError, PolicyError
+from ..errors import AlmguardError, CacheError, EngineError, PolicyError
 from .bodylimit import BodyLimit, BodyTooLarge
 from .dashboard import dashboard_router
 from .inputs import validation_line
@@ -70,8 +70,8 @@ def create_app(service: Service) -> FastAPI:
             log.error("evaluation failed: %s", exc)
             return JSONResponse(status_code=503, content={
                 "detail": f"could not evaluate (fail closed): {str(exc)}"})
-        if isinstance(exc, StoreError):
-            log.error("storage failed: %s", exc)
+        if isinstance(exc, (StoreError, CacheError)):   # where the service runs, not the
+            log.error("storage failed: %s", exc)         # request, is at fault
             return JSONResponse(status_code=503, content={"detail": str(exc)})
         return JSONResponse(status_code=422, content={"detail": str(exc)})
 

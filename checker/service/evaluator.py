@@ -11,6 +11,7 @@ thread, in turn.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ from typing import Any, Callable, TypeVar
 from ..compliance import compliance_rate
 from ..engines import Engine, make_engine
 from ..errors import EngineError
-from ..cache import PartCache
+from ..cache import PartCache, cache_secret
 from ..pipeline import Baseline, Pipeline, Request
 from ..policyset import PolicySet, load_policies
 from ..results import Proposal, ResultDocument
@@ -43,7 +44,8 @@ class Evaluator:
         self._engine: Engine | None = None
         self._baselines: OrderedDict[str, Future[Baseline]] = OrderedDict()
         self._baselines_lock = threading.Lock()
-        self._cache = PartCache(settings.cache) if settings.cache is not None else None
+        self._cache = (PartCache(settings.cache, cache_secret(os.environ))
+                       if settings.cache is not None else None)
         try:
             self._engine = self._call(self._start)
         except BaseException:
