@@ -36,7 +36,7 @@ SECRET_VARIABLE = "ALMGUARD_CACHE_KEY"
 def cache_secret(environ: Mapping[str, str]) -> bytes | None:
     """The cache's sealing secret from the environment (unset or empty: none)."""
     value = environ.get(SECRET_VARIABLE, "")
-    return value.encode("utf-8") if value else None
+    return os.fsencode(value) if value else None   # the bytes as set, even if not UTF-8
 
 
 class PartCache:

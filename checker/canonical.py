@@ -67,31 +67,39 @@ def gc_paused() -> Iterator[None]:
 ENGINE_DIGITS = 15
 
 
-# Integral doubles up to 2^53 are read exactly by both engines, and equal the integers the
-# snapshot may write instead (1234567890123456.0 is 1234567890123456): they are not rounded.
-_EXACT_INTEGRAL = 2.0**53
+# Rounded values from 10^15 on are whole numbers: they are given as integers, which both
+# engines read exactly (regorus misreads some 16-digit decimals such as 9007199254740991.0),
+# up to 10^18, well inside the 64-bit integers regorus reads.
+_INTEGRAL_FROM, _INTEGRAL_BELOW = 1e15, 1e18
 
 
-def engine_float(value: float) -> float:
-    """A float as the engines are given it: integral values up to 2^53 as they are, others
-    rounded to ENGINE_DIGITS significant digits. Rounding never leaves the finite doubles:
-    where it would round past the largest one (1.7976931348623157e308), the digits are
-    cut instead."""
-    if value.is_integer() and abs(value) <= _EXACT_INTEGRAL:
+def engine_number(value: float | int) -> float | int:
+    """A number as the engines are given it: rounded to ENGINE_DIGITS significant digits,
+    integers and floats alike, so that equal numbers are judged equal however written and
+    the order of numbers is kept. Rounding never leaves the finite doubles: where it would
+    round past the largest one (1.7976931348623157e308), the digits are cut instead."""
+    if isinstance(value, int) and -_INTEGRAL_FROM < value < _INTEGRAL_FROM:
+        return value                    # at most 15 digits: exact as it is
+    number = float(value)
+    rounded = float(f"{number:.{ENGINE_DIGITS}g}")
+    if math.isinf(rounded) and not math.isinf(number):
+        mantissa, exponent = f"{number:.{ENGINE_DIGITS + 2}e}".split("e")
+        rounded = float(f"{mantissa[:ENGINE_DIGITS + 1 + (number < 0)]}e{exponent}")
+    if _INTEGRAL_FROM <= abs(rounded) < _INTEGRAL_BELOW:
+        return int(rounded)
+    if isinstance(value, float) and rounded == value:
         return value
-    rounded = float(f"{value:.{ENGINE_DIGITS}g}")
-    if math.isinf(rounded) and not math.isinf(value):
-        mantissa, exponent = f"{value:.{ENGINE_DIGITS + 2}e}".split("e")
-        rounded = float(f"{mantissa[:ENGINE_DIGITS + 1 + (value < 0)]}e{exponent}")
-    return rounded if rounded != value else value
+    return rounded
 
 
 def engine_form(value: Any) -> Any:
-    """The value as the engines are given it: floats as engine_float gives them (a copy
+    """The value as the engines are given it: numbers as engine_number gives them (a copy
     where anything changes), so that both engines judge the same numbers. The snapshot's
     digest is of the document as written."""
-    if isinstance(value, float):
-        return engine_float(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (float, int)):
+        return engine_number(value)
     if isinstance(value, dict):
         return {k: engine_form(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -112,7 +120,22 @@ _RUN_BYTES = bytes(48 if chr(c) in "0123456789." else 32 for c in range(256))
 _RUN = b"0" * (ENGINE_DIGITS + 1)
 
 
+# Numbers from 10^16 to 10^18 are written with these exponents (below, in full): engine_form
+# gives them as integers, however few their digits.
+_INTEGRAL_EXPONENTS = (b"e+15", b"e+16", b"e+17")
+
+
 def _needs_rounding(text: bytes) -> bool:
+    """Whether engine_form may change what this canonical JSON holds: a number of more
+    than ENGINE_DIGITS digits (_LONG_NUMBER.search(text) is not None, by way of the mask)
+    or one written with an exponent that makes it a whole number given as an integer (a
+    false alarm, inside a string, only costs the walk)."""
+    if b"e+1" in text and any(exponent in text for exponent in _INTEGRAL_EXPONENTS):
+        return True
+    return _has_long_number(text)
+
+
+def _has_long_number(text: bytes) -> bool:
     """_LONG_NUMBER.search(text) is not None, by way of the mask."""
     mask = text.translate(_RUN_BYTES)
     size = len(mask)

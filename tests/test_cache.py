@@ -118,6 +118,8 @@ def test_a_sealed_cache_recomputes_forged_entries(bundled_policies, embedded_eng
 def test_the_secret_comes_from_the_environment() -> None:
     assert cache_secret({"ALMGUARD_CACHE_KEY": "s3cret"}) == b"s3cret"
     assert cache_secret({"ALMGUARD_CACHE_KEY": ""}) is None and cache_secret({}) is None
+    # bytes that are not UTF-8 (os.environ holds them as surrogate escapes) are kept as set
+    assert cache_secret({"ALMGUARD_CACHE_KEY": "\udcff"}) == b"\xff"
 
 
 def test_scan_cache_option_through_the_cli(cli, tmp_path: Path):

@@ -55,8 +55,10 @@ def _with_evaluation(value: float | int, threshold: float | int) -> dict:
 @pytest.mark.parametrize(("value", "threshold", "findings"), [
     (1234567890123456, 1234567890123456.0, False),   # the same double, written two ways
     (1234567890123456.0, 1234567890123456, False),
+    (9007199254740991.0, 9007199254740991, False),   # regorus misreads the decimal
     (9007199254740992, 9007199254740993.0, False),   # 2^53 + 1 is the double 2^53
-    (1234567890123455, 1234567890123456.0, True),
+    (1234567890123400, 1234567890123456.0, True),    # apart in the first 15 digits
+    (2.3266280602497e16, 2.3266280602498e16, True),   # given as integers
     (1.7976931348623157e308, 1.7976931348623157e308, False),   # the largest double
 ])
 def test_equal_numbers_are_judged_equal_however_written(policies, engine, value, threshold,

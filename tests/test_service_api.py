@@ -1159,6 +1159,11 @@ BAD_CONFIGS: dict[str, tuple[str, int, str]] = {
     "cron that never fires": ("schedules:\n  - name: leap\n    cron: '0 0 31 2 *'\n"
                               "    source: {kind: file, path: s.yaml}\n", 3, "never fires"),
     "database in memory": ("database: 'sqlite:///:memory:'\n", 1, "not memory"),
+    "empty cache path": ("evaluation:\n  engine: regorus\n  cache: ''\n", 3,
+                         "needs a path, not an empty string"),
+    "empty source path": ("schedules:\n  - name: nightly\n    cron: '0 3 * * *'\n"
+                          "    source: {kind: file, path: ''}\n", 4,
+                          "needs a path, not an empty string"),
 }
 
 

@@ -31,7 +31,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from croniter import CroniterError, croniter
-from pydantic import (AfterValidator, AliasChoices, BaseModel, ConfigDict, Field,
+from pydantic import (AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field,
                       ValidationError, field_validator, model_validator)
 
 from .. import documents
@@ -53,6 +53,17 @@ def _check_name(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_check_name)]
+
+
+def _check_path(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("needs a path, not an empty string (which would be the working "
+                         "directory)")
+    return value
+
+
+# a file or directory: an empty string is refused, as on the command line
+ConfigPath = Annotated[Path, BeforeValidator(_check_path)]
 
 
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -95,13 +106,13 @@ class Listen(_Strict):
 class Evaluation(_Strict):
     engine: Literal["regorus", "opa"] = "regorus"
     fail_on: Severity = "low"
-    policies: list[Path] = []
-    data: list[Path] = []
-    waivers: Path | None = None
+    policies: list[ConfigPath] = []
+    data: list[ConfigPath] = []
+    waivers: ConfigPath | None = None
     opa_url: str | None = None
     workers: int | None = Field(default=None, ge=1, le=64)
     # evaluated partitions kept on disk across scans and restarts (checker.cache)
-    cache: Path | None = None
+    cache: ConfigPath | None = None
 
 
 class TokenConfig(_Strict):
@@ -129,7 +140,7 @@ class TokenConfig(_Strict):
 
 class SourceConfig(_Strict):
     kind: Literal["file", "directory", "azureml", "mlflow", "compose"]
-    path: Path | None = None
+    path: ConfigPath | None = None
     tracking_uri: str | None = None
     models: list[str] = []
     registry_name: str | None = None
