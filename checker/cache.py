@@ -87,7 +87,7 @@ class PartCache:
             valid = (entry.get("format") == FORMAT and entry.get("key") == key
                      and isinstance(part, dict)
                      and _same(entry.get("seal"), self._seal(key, part)))
-        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        except (orjson.JSONDecodeError, KeyError, TypeError):
             valid = False
         if not valid:
             self.rejected += 1

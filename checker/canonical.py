@@ -61,9 +61,10 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# Significant digits every engine reads exactly: regorus (celine-regorus 0.9.1) parses some
+# Significant digits both engines judge alike: regorus (celine-regorus 0.9.1) parses some
 # 16- and 17-digit decimals one unit in the last place off (3.9999999999999996 as 4.0),
-# OPA parses them exactly; both read 15-digit decimals as the same double.
+# OPA parses them exactly. 15-digit decimals compare alike on both (regorus may still read
+# one with a large exponent a unit off, but never across another 15-digit value).
 ENGINE_DIGITS = 15
 
 
@@ -107,10 +108,11 @@ def engine_form(value: Any) -> Any:
     return value
 
 
-# A float whose shortest form has more than ENGINE_DIGITS significant digits is written with
-# at least 16 characters of digits and one point, as a value: after ':', ',' or '[' (or at
-# the start) and before ',', ']', '}' or an exponent (or at the end; compact JSON has no
-# white space). Digit runs inside strings (hex digests) rarely sit between those.
+# A number of more than ENGINE_DIGITS significant digits (an integer of 16 digits or more,
+# or a float whose shortest form has 16 or more) is written with at least 16 characters of
+# digits and points, as a value: after ':', ',' or '[' (or at the start) and before ',',
+# ']', '}' or an exponent (or at the end; compact JSON has no white space). Digit runs
+# inside strings (hex digests) rarely sit between those.
 _LONG_NUMBER = re.compile(rb"(?:^|[:,\[])-?[0-9.]{%d,}(?:[eE,\]}]|$)" % (ENGINE_DIGITS + 1))
 # Searched directly, that pattern tries a match at every ':' and ',' of the text (about
 # 60 MB/s). Long runs of [0-9.] are rare, so they are found first in a mask of the text
@@ -120,9 +122,10 @@ _RUN_BYTES = bytes(48 if chr(c) in "0123456789." else 32 for c in range(256))
 _RUN = b"0" * (ENGINE_DIGITS + 1)
 
 
-# Numbers from 10^16 to 10^18 are written with these exponents (below, in full): engine_form
-# gives them as integers, however few their digits.
-_INTEGRAL_EXPONENTS = (b"e+15", b"e+16", b"e+17")
+# Floats from 10^16 to 10^18 are written with these exponents (from 10^15 to 10^16 in full,
+# and so with 16 digits or more): engine_form gives them as integers, however few their
+# digits.
+_INTEGRAL_EXPONENTS = (b"e+16", b"e+17")
 
 
 def _needs_rounding(text: bytes) -> bool:
